@@ -1,0 +1,3 @@
+from tdi_geo.cli import main
+
+raise SystemExit(main())

