@@ -43,7 +43,7 @@ def _load_programme(args):
 def cmd_build_reference(args) -> int:
     from tdi_geo.reference_build import build_reference
 
-    prov = build_reference(Path(args.out) if args.out else None)
+    prov = build_reference(Path(args.out) if args.out else None, log=lambda msg: print(msg, file=sys.stderr))
     if args.json:
         _print_json(prov)
     return 0

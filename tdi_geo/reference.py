@@ -106,6 +106,20 @@ def load_communes(reference_dir: Path | None = None) -> pd.DataFrame:
     return _read_communes(str(reference_dir or REFERENCE_DIR)).copy()
 
 
+@lru_cache(maxsize=None)
+def _read_commune_polygons(reference_dir: str) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(Path(reference_dir) / "communes_fine.parquet")
+
+
+def load_commune_polygons(reference_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Commune polygons (``insee_com``, geometry), at the ``fine`` resolution only.
+
+    Used to draw territories that hold only part of an EPCI. Four communes
+    restored in 2025 have no polygon in the source package (see provenance).
+    """
+    return _read_commune_polygons(str(reference_dir or REFERENCE_DIR)).copy()
+
+
 def provenance(reference_dir: Path | None = None) -> dict:
     """The build record: source package, COG year, licence, counts, tolerances."""
     path = Path(reference_dir or REFERENCE_DIR) / "provenance.json"

@@ -144,6 +144,7 @@ def build_layers(sources: dict[str, pd.DataFrame], log=print) -> tuple[dict, dic
         in_epci = metric[metric["epci_siren"].notna()]
         areas["communes_in_epci_km2"] += float(shapely.union_all(in_epci.geometry.values).area) / 1e6
         by_zone[zone] = {
+            "communes": gpd.GeoSeries(metric.geometry.values, index=metric["code"].values, crs=metric.crs),
             "epci": _dissolve(in_epci, "epci_siren"),
             "departements": _dissolve(metric, "dep"),
             "regions": _dissolve(metric, "reg"),
@@ -168,6 +169,15 @@ def build_layers(sources: dict[str, pd.DataFrame], log=print) -> tuple[dict, dic
             geoms = pd.concat(pieces)
             layers[(layer, resolution)] = geoms
             stats["vertices"][f"{layer}_{resolution}"] = _num_vertices(geoms.values)
+    # Commune polygons are only needed to draw territories that hold part of an
+    # EPCI (ANCT per-commune lists), so one resolution is enough.
+    pieces = []
+    for zone, zlayers in by_zone.items():
+        series = zlayers["communes"]
+        simplified = shapely.make_valid(shapely.coverage_simplify(series.values, RESOLUTIONS["fine"]))
+        pieces.append(gpd.GeoSeries(simplified, index=series.index, crs=series.crs).to_crs(4326))
+    layers[("communes", "fine")] = pd.concat(pieces)
+    stats["vertices"]["communes_fine"] = _num_vertices(layers[("communes", "fine")].values)
     stats["areas"] = areas
     return layers, stats
 
@@ -236,6 +246,12 @@ def build_reference(out_dir: Path | None = None, source_dir: Path | None = None,
     files = {}
     counts = {}
     for (layer, resolution), geoms in layers.items():
+        if layer == "communes":
+            gdf = gpd.GeoDataFrame({"insee_com": geoms.index}, geometry=geoms.values, crs=4326)
+            path = out_dir / "communes_fine.parquet"
+            gdf.sort_values("insee_com").to_parquet(path, index=False, compression="zstd")
+            files[path.name] = path.stat().st_size
+            continue
         if layer == "epci":
             attrs = epci_attrs
             key = "siren"

@@ -1,0 +1,303 @@
+"""The programme tables: territories, memberships, versions, status, projects.
+
+A programme dataset is a directory of plain CSV files (see
+``docs/DATA_MODEL.md``). This module defines the vocabularies once (pillars,
+statuses, provenances), loads a dataset and answers "what was true at date D"
+questions. Geometry lives in :mod:`tdi_geo.perimeters`; indicators in
+:mod:`tdi_geo.indicators`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from tdi_geo import PROGRAMME_DIR
+
+#: The programme's pillars. The first four date from the launch (22 Nov 2018);
+#: « Transition écologique » was announced as the fifth on 24 Sept 2019.
+PILLARS: dict[str, str] = {
+    "recruter": "Recruter",
+    "innover": "Innover",
+    "attirer": "Attirer",
+    "simplifier": "Simplifier",
+    "transition_ecologique": "Transition écologique",
+}
+
+#: Engagement statuses, in order of progress.
+STATUSES: dict[str, str] = {
+    "identified": "Identifié",
+    "engaged": "Engagé – plan d'actions en finalisation",
+    "protocol_signed": "Protocole signé",
+    "contract_signed": "Contrat signé",
+}
+#: Statuses that count as « engagé » in the national figures.
+ENGAGED_STATUSES = ("engaged", "protocol_signed", "contract_signed")
+#: Statuses that count as « protocole ou contrat signé ».
+SIGNED_STATUSES = ("protocol_signed", "contract_signed")
+
+PROVENANCES: dict[str, str] = {
+    "documented": "Documenté (source publique)",
+    "illustrative": "Illustratif",
+    "official": "Officiel (fichier importé)",
+}
+
+#: How a member's belonging to a territory is known.
+BASES: dict[str, str] = {
+    "source": "Source publique",
+    "inference": "Déduit (raisonnement en note)",
+    "illustrative": "Illustratif",
+    "official": "Fichier officiel importé",
+}
+
+DATASET_ENV = "TDI_GEO_DATASET"
+
+_COLUMNS: dict[str, list[str]] = {
+    "territories": ["id", "name", "region", "provenance", "partial", "source", "note"],
+    "memberships": ["territory_id", "epci_siren", "insee_com", "valid_from", "valid_to", "basis", "source", "note"],
+    "versions": ["date", "label", "expected_territories", "source"],
+    "status_events": ["territory_id", "date", "status", "fragile", "provenance", "source"],
+    "projects": [
+        "id", "territory_id", "pillar", "date", "state_commitment",
+        "amount_state_operators_eur", "amount_territoires_innovation_eur",
+        "amount_region_eur", "amount_other_eur", "provenance", "source",
+    ],
+    "national_figures": ["date", "indicator", "value", "unit", "source"],
+}
+AMOUNT_COLUMNS = [
+    "amount_state_operators_eur",
+    "amount_territoires_innovation_eur",
+    "amount_region_eur",
+    "amount_other_eur",
+]
+_BOOL_COLUMNS = {"territories": ["partial"], "status_events": ["fragile"], "projects": ["state_commitment"]}
+_TRUE = {"true", "1", "oui", "yes", "vrai", "x"}
+
+
+@dataclass(frozen=True, eq=False)
+class Programme:
+    """The tables of one programme dataset, as loaded from its directory.
+
+    Hashed by identity (``eq=False``) so that derived results can be cached per
+    loaded dataset; :func:`load_programme` returns the same object while the
+    files are unchanged.
+    """
+
+    territories: pd.DataFrame
+    memberships: pd.DataFrame
+    versions: pd.DataFrame
+    status_events: pd.DataFrame
+    projects: pd.DataFrame
+    national_figures: pd.DataFrame
+    dataset_dir: Path
+    meta: dict = field(default_factory=dict)
+
+
+def default_dataset_dir() -> Path:
+    """``$TDI_GEO_DATASET`` when set, else the embedded ``geodata/programme``."""
+    value = os.environ.get(DATASET_ENV)
+    return Path(value) if value else PROGRAMME_DIR
+
+
+def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
+    path = dataset_dir / f"{name}.csv"
+    columns = _COLUMNS[name]
+    if not path.exists():
+        if name in ("territories", "memberships", "versions"):
+            raise FileNotFoundError(
+                f"Jeu de données incomplet : le fichier « {path.name} » manque dans {dataset_dir}."
+            )
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"Le fichier « {path.name} » n'a pas la ou les colonnes {', '.join(missing)} "
+            f"(attendues : {', '.join(columns)})."
+        )
+    frame = frame.map(str.strip) if len(frame) else frame
+    for col in _BOOL_COLUMNS.get(name, []):
+        frame[col] = frame[col].str.lower().isin(_TRUE)
+    if name == "projects":
+        for col in AMOUNT_COLUMNS:
+            frame[col] = pd.to_numeric(frame[col].replace("", "0")).fillna(0).astype("int64")
+    if name == "versions":
+        frame["expected_territories"] = pd.to_numeric(frame["expected_territories"]).astype("Int64")
+        frame = frame.sort_values("date", ignore_index=True)
+    if name == "national_figures":
+        frame["value"] = pd.to_numeric(frame["value"])
+    return frame
+
+
+@lru_cache(maxsize=8)
+def _load_cached(dataset_dir: str, mtime_key: tuple) -> Programme:
+    path = Path(dataset_dir)
+    tables = {name: _read_table(path, name) for name in _COLUMNS}
+    meta_path = path / "dataset.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    return Programme(dataset_dir=path, meta=meta, **tables)
+
+
+def load_programme(dataset_dir: Path | str | None = None) -> Programme:
+    """Load a programme dataset.
+
+    Parameters
+    ----------
+    dataset_dir : Path, optional
+        A dataset directory (``geodata/programme`` layout). Defaults to
+        ``$TDI_GEO_DATASET`` or the embedded dataset.
+
+    Returns
+    -------
+    Programme
+        Tables as DataFrames; codes and dates are strings, flags booleans,
+        amounts integers. Treat them as read-only (they are cached).
+    """
+    path = Path(dataset_dir) if dataset_dir else default_dataset_dir()
+    if not path.is_dir():
+        raise FileNotFoundError(f"Le dossier de données « {path} » n'existe pas.")
+    key = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in path.glob("*.csv")))
+    return _load_cached(str(path.resolve()), key)
+
+
+def parse_date(value) -> str:
+    """Return ``value`` as an ISO date string, or raise a French ``ValueError``."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.strftime("%Y-%m-%d")
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"Date invalide : « {value} ». Format attendu : AAAA-MM-JJ (ex. 2019-09-24).") from None
+
+
+def version_dates(prog: Programme) -> list[str]:
+    """The perimeter version dates, ascending."""
+    return prog.versions["date"].tolist()
+
+
+def default_date(prog: Programme) -> str:
+    """The date the app opens on: the date of the seed figures when the dataset
+    has them, else the latest version."""
+    dates = version_dates(prog)
+    figure_dates = set(prog.national_figures["date"]) & set(dates)
+    if figure_dates:
+        return max(figure_dates)
+    if not dates:
+        raise ValueError("Le jeu de données ne contient aucune version de périmètre (versions.csv est vide).")
+    return dates[-1]
+
+
+def _valid_at(frame: pd.DataFrame, date: str) -> pd.Series:
+    starts = frame["valid_from"] <= date
+    ends = (frame["valid_to"] == "") | (frame["valid_to"] > date)
+    return starts & ends
+
+
+def members_at(prog: Programme, date) -> pd.DataFrame:
+    """Membership rows valid at ``date`` (``valid_from <= date < valid_to``)."""
+    date = parse_date(date)
+    rows = prog.memberships[_valid_at(prog.memberships, date)]
+    return rows.reset_index(drop=True)
+
+
+def territories_at(prog: Programme, date) -> pd.DataFrame:
+    """Territories that have at least one member at ``date``."""
+    ids = members_at(prog, date)["territory_id"].unique()
+    return prog.territories[prog.territories["id"].isin(ids)].reset_index(drop=True)
+
+
+def status_at(prog: Programme, date) -> pd.DataFrame:
+    """Status and fragile flag of every territory present at ``date``.
+
+    The status is that of the latest event on or before ``date``; a territory
+    without any event is ``identified``. Columns: ``territory_id, status,
+    fragile, status_date, status_provenance``.
+    """
+    date = parse_date(date)
+    present = territories_at(prog, date)[["id"]].rename(columns={"id": "territory_id"})
+    events = prog.status_events[prog.status_events["date"] <= date]
+    latest = (
+        events.sort_values(["territory_id", "date"], kind="stable")
+        .drop_duplicates("territory_id", keep="last")
+        .rename(columns={"date": "status_date", "provenance": "status_provenance"})
+    )
+    out = present.merge(
+        latest[["territory_id", "status", "fragile", "status_date", "status_provenance"]],
+        on="territory_id",
+        how="left",
+    )
+    out["status"] = out["status"].fillna("identified")
+    out["fragile"] = out["fragile"].fillna(False).astype(bool)
+    out["status_date"] = out["status_date"].fillna("")
+    out["status_provenance"] = out["status_provenance"].fillna("")
+    return out
+
+
+def projects_at(prog: Programme, date, pillar: str | None = None) -> pd.DataFrame:
+    """Projects dated on or before ``date`` of territories present at ``date``,
+    optionally of one pillar."""
+    date = parse_date(date)
+    projects = prog.projects
+    present = set(territories_at(prog, date)["id"])
+    mask = (projects["date"] <= date) & projects["territory_id"].isin(present)
+    if pillar:
+        check_pillar(pillar)
+        mask &= projects["pillar"] == pillar
+    return projects[mask].reset_index(drop=True)
+
+
+def check_pillar(pillar: str) -> str:
+    """Return ``pillar`` if it is a known pillar key, else raise a French error."""
+    if pillar not in PILLARS:
+        raise ValueError(f"Pilier inconnu : « {pillar} ». Piliers possibles : {', '.join(PILLARS)}.")
+    return pillar
+
+
+def versions_table(prog: Programme) -> list[dict]:
+    """One row per perimeter version: date, label, number of territories, and
+    how many are documented (not illustrative) or illustrative."""
+    rows = []
+    for version in prog.versions.itertuples(index=False):
+        present = territories_at(prog, version.date)
+        illustrative = int((present["provenance"] == "illustrative").sum())
+        rows.append(
+            {
+                "date": version.date,
+                "label": version.label,
+                "territories": int(len(present)),
+                "documented": int(len(present) - illustrative),
+                "illustrative": illustrative,
+                "expected": None if pd.isna(version.expected_territories) else int(version.expected_territories),
+                "source": version.source,
+            }
+        )
+    return rows
+
+
+def national_figures(prog: Programme, date) -> dict:
+    """Sourced national figures recorded for ``date`` (empty if none)."""
+    date = parse_date(date)
+    rows = prog.national_figures[prog.national_figures["date"] == date]
+    return {row.indicator: {"value": row.value, "unit": row.unit, "source": row.source} for row in rows.itertuples()}
+
+
+def programme_summary(prog: Programme) -> dict:
+    """The ``programme`` block of ``info --json``, for the latest version."""
+    dates = version_dates(prog)
+    if not dates:
+        return {"territories": 0, "documented": 0, "illustrative": 0, "partial": 0}
+    present = territories_at(prog, dates[-1])
+    illustrative = int((present["provenance"] == "illustrative").sum())
+    return {
+        "date": dates[-1],
+        "territories": int(len(present)),
+        "documented": int(len(present) - illustrative),
+        "illustrative": illustrative,
+        "partial": int(present["partial"].sum()),
+    }
