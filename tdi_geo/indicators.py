@@ -1,0 +1,254 @@
+"""Per-territory indicators, national KPIs, and the filtered *view*.
+
+The view is the one object the map, the panels and the exports share: the
+territories shown at a date, after filters, with their indicators and the
+filter state in ``attrs["tdi_view"]``. Whatever is drawn is what is exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tdi_geo import reference
+from tdi_geo.perimeters import territory_geometries
+from tdi_geo.programme import (
+    ENGAGED_STATUSES,
+    PROVENANCES,
+    SIGNED_STATUSES,
+    STATUSES,
+    Programme,
+    check_pillar,
+    members_at,
+    parse_date,
+    projects_at,
+    status_at,
+    territories_at,
+)
+
+#: Map indicators: key → French label, kind and unit. Defined once.
+INDICATORS: dict[str, dict] = {
+    "status": {"label": "Statut d'engagement", "kind": "categorical", "unit": ""},
+    "funding_eur": {"label": "Financements mobilisés", "kind": "numeric", "unit": "€"},
+    "funding_per_inhabitant": {"label": "Financements par habitant", "kind": "numeric", "unit": "€/hab."},
+    "projects": {"label": "Nombre de projets", "kind": "numeric", "unit": "projets"},
+    "projects_committed": {"label": "Projets avec engagement de l'État", "kind": "numeric", "unit": "projets"},
+}
+
+#: KPI keys, in display order; the same keys name the sourced national figures.
+KPI_LABELS: dict[str, str] = {
+    "territories": "Territoires d'industrie",
+    "engaged_share": "Territoires engagés",
+    "signed": "Protocole ou contrat signé",
+    "finalising_share": "Plan d'actions en finalisation",
+    "fragile": "Territoires fragiles accompagnés",
+    "projects": "Projets",
+    "projects_committed": "Projets avec engagement de l'État",
+    "state_operators_eur": "Mobilisés par l'État et ses opérateurs",
+    "territoires_innovation_eur": "Fléchés via « Territoires d'innovation »",
+}
+
+
+def check_indicator(indicator: str) -> str:
+    """Return ``indicator`` if known, else raise a French ``ValueError``."""
+    if indicator not in INDICATORS:
+        raise ValueError(
+            f"Indicateur inconnu : « {indicator} ». Indicateurs possibles : {', '.join(INDICATORS)}."
+        )
+    return indicator
+
+
+def territory_population(prog: Programme, date) -> pd.Series:
+    """Population (municipal, reference COG) of each territory at ``date``."""
+    members = members_at(prog, date)
+    communes = reference.load_communes()
+    epci_pop = communes.groupby("epci_siren")["population"].sum()
+    com_pop = communes.set_index("insee_com")["population"]
+    pop = np.where(
+        members["epci_siren"] != "",
+        members["epci_siren"].map(epci_pop).fillna(0),
+        members["insee_com"].map(com_pop).fillna(0),
+    )
+    return pd.Series(pop, index=members["territory_id"]).groupby(level=0).sum().astype("int64")
+
+
+def territory_indicators(prog: Programme, date, pillar: str | None = None) -> pd.DataFrame:
+    """Indicators of every territory present at ``date``.
+
+    Parameters
+    ----------
+    prog : Programme
+    date : str or date
+    pillar : str, optional
+        When given, project counts and amounts count only this pillar.
+
+    Returns
+    -------
+    DataFrame
+        ``id, status, status_label, status_date, fragile, projects,
+        projects_committed, funding_eur, state_operators_eur,
+        territoires_innovation_eur, region_eur, other_eur, population,
+        funding_per_inhabitant`` — one row per territory, sorted by id.
+    """
+    date = parse_date(date)
+    present = territories_at(prog, date)[["id"]]
+    status = status_at(prog, date).rename(columns={"territory_id": "id"})
+    projects = projects_at(prog, date, pillar)
+    grouped = projects.groupby("territory_id")
+    agg = pd.DataFrame(
+        {
+            "projects": grouped.size(),
+            "projects_committed": grouped["state_commitment"].sum(),
+            "state_operators_eur": grouped["amount_state_operators_eur"].sum(),
+            "territoires_innovation_eur": grouped["amount_territoires_innovation_eur"].sum(),
+            "region_eur": grouped["amount_region_eur"].sum(),
+            "other_eur": grouped["amount_other_eur"].sum(),
+        }
+    )
+    agg["funding_eur"] = agg[["state_operators_eur", "territoires_innovation_eur", "region_eur", "other_eur"]].sum(axis=1)
+    out = present.merge(status[["id", "status", "status_date", "fragile"]], on="id", how="left")
+    out = out.merge(agg, left_on="id", right_index=True, how="left")
+    count_cols = ["projects", "projects_committed", "funding_eur", "state_operators_eur",
+                  "territoires_innovation_eur", "region_eur", "other_eur"]
+    out[count_cols] = out[count_cols].fillna(0).astype("int64")
+    out["status_label"] = out["status"].map(STATUSES)
+    out["population"] = out["id"].map(territory_population(prog, date)).fillna(0).astype("int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_head = np.where(out["population"] > 0, out["funding_eur"] / out["population"], np.nan)
+    out["funding_per_inhabitant"] = np.round(per_head, 2)
+    return out.sort_values("id", ignore_index=True)
+
+
+def national_kpis(
+    prog: Programme,
+    date,
+    territory_ids: Iterable[str] | None = None,
+    pillar: str | None = None,
+) -> dict:
+    """National figures computed from the data at ``date``.
+
+    Shares are fractions rounded to the whole percent, as the programme
+    publishes them (123 engaged of 144 → 0.85); the exact counts are given too
+    (``engaged``, ``finalising``). Amounts are in euros.
+
+    Parameters
+    ----------
+    territory_ids : iterable of str, optional
+        Restrict to these territories (the filtered view).
+    pillar : str, optional
+        Count only this pillar's projects.
+    """
+    date = parse_date(date)
+    status = status_at(prog, date)
+    projects = projects_at(prog, date, pillar)
+    if territory_ids is not None:
+        ids = set(territory_ids)
+        status = status[status["territory_id"].isin(ids)]
+        projects = projects[projects["territory_id"].isin(ids)]
+    n = len(status)
+    engaged = int(status["status"].isin(ENGAGED_STATUSES).sum())
+    finalising = int((status["status"] == "engaged").sum())
+
+    def share(count: int) -> float:
+        return round(count / n, 2) if n else 0.0
+
+    return {
+        "territories": n,
+        "engaged_share": share(engaged),
+        "signed": int(status["status"].isin(SIGNED_STATUSES).sum()),
+        "finalising_share": share(finalising),
+        "fragile": int(status["fragile"].sum()),
+        "projects": int(len(projects)),
+        "projects_committed": int(projects["state_commitment"].sum()),
+        "state_operators_eur": int(projects["amount_state_operators_eur"].sum()),
+        "territoires_innovation_eur": int(projects["amount_territoires_innovation_eur"].sum()),
+        "engaged": engaged,
+        "finalising": finalising,
+    }
+
+
+def build_view(
+    prog: Programme,
+    date,
+    regions: Iterable[str] = (),
+    pillar: str | None = None,
+    statuses: Iterable[str] = (),
+    fragile_only: bool = False,
+    documented_only: bool = False,
+    indicator: str = "status",
+    resolution: str = "web",
+) -> gpd.GeoDataFrame:
+    """The territories shown for a date and a set of filters, with indicators.
+
+    Parameters
+    ----------
+    regions : iterable of str
+        INSEE région codes; empty means all.
+    pillar : str, optional
+        Keep territories with at least one project in this pillar, and count
+        only that pillar's projects and amounts.
+    statuses : iterable of str
+        Keys of :data:`~tdi_geo.programme.STATUSES`; empty means all.
+    fragile_only, documented_only : bool
+        Keep only fragile territories / only non-illustrative ones.
+    indicator : str
+        Key of :data:`INDICATORS`, recorded in the view state.
+
+    Returns
+    -------
+    GeoDataFrame
+        :func:`~tdi_geo.perimeters.territory_geometries` columns plus
+        :func:`territory_indicators` columns and ``region_name``,
+        ``provenance_label``, ``illustrative``, ``date``. The filter state is in
+        ``attrs["tdi_view"]``.
+    """
+    date = parse_date(date)
+    regions = sorted({str(r).strip() for r in regions if str(r).strip()})
+    statuses = sorted(set(statuses))
+    known_regions = reference.region_names()
+    unknown = [r for r in regions if r not in known_regions]
+    if unknown:
+        raise ValueError(
+            f"Code de région inconnu : {', '.join(unknown)}. Codes INSEE possibles : {', '.join(known_regions)}."
+        )
+    bad_status = [s for s in statuses if s not in STATUSES]
+    if bad_status:
+        raise ValueError(f"Statut inconnu : {', '.join(bad_status)}. Statuts possibles : {', '.join(STATUSES)}.")
+    if pillar:
+        check_pillar(pillar)
+    check_indicator(indicator)
+
+    geoms = territory_geometries(prog, date, resolution)
+    values = territory_indicators(prog, date, pillar).drop(columns="population")
+    view = geoms.merge(values, on="id", how="left")
+    mask = pd.Series(True, index=view.index)
+    if regions:
+        mask &= view["region"].isin(regions)
+    if pillar:
+        mask &= view["projects"] > 0
+    if statuses:
+        mask &= view["status"].isin(statuses)
+    if fragile_only:
+        mask &= view["fragile"]
+    if documented_only:
+        mask &= view["provenance"] != "illustrative"
+    view = view[mask].reset_index(drop=True)
+    view["region_name"] = view["region"].map(known_regions)
+    view["provenance_label"] = view["provenance"].map(PROVENANCES)
+    view["illustrative"] = view["provenance"] == "illustrative"
+    view["date"] = date
+    view = gpd.GeoDataFrame(view, geometry="geometry", crs="EPSG:4326")
+    view.attrs["tdi_view"] = {
+        "date": date,
+        "regions": regions,
+        "pillar": pillar or None,
+        "statuses": statuses,
+        "fragile_only": bool(fragile_only),
+        "documented_only": bool(documented_only),
+        "indicator": indicator,
+        "dataset": str(prog.meta.get("name") or prog.dataset_dir.name),
+    }
+    return view

@@ -1,0 +1,195 @@
+"""Territory geometry at a perimeter version, and what changed between two.
+
+A territory's shape at date D is the union of the reference polygons of its
+members valid at D: whole EPCIs, or single communes when the territory holds
+only part of an EPCI. EPCI polygons form a clean coverage, so the union is a
+cheap ``coverage_union_all``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from tdi_geo import reference
+from tdi_geo.programme import Programme, members_at, parse_date
+
+_GEOMETRY_COLUMNS = ["id", "name", "region", "provenance", "partial", "n_epci", "n_communes", "population", "geometry"]
+
+
+def _member_keys(members: pd.DataFrame) -> pd.Series:
+    """One hashable key per member row: ``E:<siren>`` or ``C:<insee>``."""
+    return np.where(members["epci_siren"] != "", "E:" + members["epci_siren"], "C:" + members["insee_com"])
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    if len(geoms) == 1:
+        return geoms[0]
+    merged = shapely.coverage_union_all(geoms)
+    if not merged.is_valid:  # members from two zones or two layers
+        merged = shapely.make_valid(shapely.union_all(geoms))
+    return merged
+
+
+@lru_cache(maxsize=64)
+def _territory_geometries(prog: Programme, date: str, resolution: str) -> gpd.GeoDataFrame:
+    members = members_at(prog, date)
+    epci = reference.load_epci(resolution).set_index("siren")
+    communes = reference.load_communes().set_index("insee_com")
+
+    by_epci = members[members["epci_siren"] != ""]
+    by_commune = members[members["insee_com"] != ""]
+    unknown_epci = sorted(set(by_epci["epci_siren"]) - set(epci.index))
+    unknown_com = sorted(set(by_commune["insee_com"]) - set(communes.index))
+    if unknown_epci or unknown_com:
+        raise ValueError(
+            "Codes absents du référentiel : "
+            + ", ".join([f"EPCI {c}" for c in unknown_epci] + [f"commune {c}" for c in unknown_com])
+        )
+
+    # Territories holding single communes are drawn from commune polygons
+    # (their whole EPCIs expanded to communes) so the pieces fit exactly.
+    commune_level = set(by_commune["territory_id"])
+    geoms: dict[str, shapely.Geometry] = {}
+    stats: dict[str, tuple[int, int, int]] = {}
+    for tid, rows in by_epci[~by_epci["territory_id"].isin(commune_level)].groupby("territory_id"):
+        sirens = rows["epci_siren"].unique()
+        geoms[tid] = _union(epci.loc[sirens, "geometry"].values)
+        stats[tid] = (len(sirens), int(epci.loc[sirens, "n_communes"].sum()), int(epci.loc[sirens, "population"].sum()))
+    if commune_level:
+        polygons = reference.load_commune_polygons().set_index("insee_com")
+        commune_epci = communes.reset_index()
+        for tid in sorted(commune_level):
+            sirens = by_epci.loc[by_epci["territory_id"] == tid, "epci_siren"].unique()
+            codes = set(by_commune.loc[by_commune["territory_id"] == tid, "insee_com"])
+            codes |= set(commune_epci.loc[commune_epci["epci_siren"].isin(sirens), "insee_com"])
+            codes = sorted(codes & set(polygons.index))
+            geoms[tid] = _union(polygons.loc[codes, "geometry"].values)
+            all_codes = sorted(set(by_commune.loc[by_commune["territory_id"] == tid, "insee_com"])
+                               | set(commune_epci.loc[commune_epci["epci_siren"].isin(sirens), "insee_com"]))
+            n_epci = commune_epci.loc[commune_epci["insee_com"].isin(all_codes), "epci_siren"].nunique()
+            stats[tid] = (int(n_epci), len(all_codes), int(communes.loc[all_codes, "population"].sum()))
+
+    territories = prog.territories.set_index("id")
+    ids = sorted(geoms)
+    frame = territories.loc[ids, ["name", "region", "provenance", "partial"]].reset_index()
+    frame["n_epci"] = [stats[i][0] for i in ids]
+    frame["n_communes"] = [stats[i][1] for i in ids]
+    frame["population"] = np.array([stats[i][2] for i in ids], dtype="int64")
+    gdf = gpd.GeoDataFrame(frame, geometry=[geoms[i] for i in ids], crs="EPSG:4326")
+    return gdf[_GEOMETRY_COLUMNS]
+
+
+def territory_geometries(prog: Programme, date, resolution: str = "web") -> gpd.GeoDataFrame:
+    """The territories present at ``date`` with their dissolved perimeter.
+
+    Parameters
+    ----------
+    prog : Programme
+    date : str or date
+        A perimeter date; members valid at that date are used.
+    resolution : {"fine", "web", "coarse"}
+        Reference resolution of the EPCI polygons.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``id, name, region, provenance, partial, n_epci, n_communes,
+        population, geometry`` in EPSG:4326, one row per territory, sorted by id.
+        A copy: callers may modify it.
+
+    Examples
+    --------
+    >>> gdf = territory_geometries(load_programme(), "2019-09-24")
+    >>> gdf.crs.to_epsg()
+    4326
+    """
+    return _territory_geometries(prog, parse_date(date), resolution).copy()
+
+
+def _member_sets(prog: Programme, date: str) -> dict[str, frozenset]:
+    members = members_at(prog, date)
+    keys = pd.Series(_member_keys(members), index=members.index)
+    return {tid: frozenset(keys[rows.index]) for tid, rows in members.groupby("territory_id")}
+
+
+def perimeter_diff(prog: Programme, date_a, date_b) -> dict[str, list[dict]]:
+    """What changed from the perimeter at ``date_a`` to the one at ``date_b``.
+
+    Returns
+    -------
+    dict
+        ``{"added": [...], "removed": [...], "changed": [...]}``, each a list
+        of ``{"id", "name"}`` sorted by name. *Changed* territories exist at
+        both dates with a different set of members.
+    """
+    date_a, date_b = parse_date(date_a), parse_date(date_b)
+    sets_a, sets_b = _member_sets(prog, date_a), _member_sets(prog, date_b)
+    names = prog.territories.set_index("id")["name"]
+
+    def rows(ids):
+        return sorted(({"id": i, "name": names[i]} for i in ids), key=lambda r: (r["name"], r["id"]))
+
+    return {
+        "added": rows(set(sets_b) - set(sets_a)),
+        "removed": rows(set(sets_a) - set(sets_b)),
+        "changed": rows(i for i in set(sets_a) & set(sets_b) if sets_a[i] != sets_b[i]),
+    }
+
+
+def diff_geometries(prog: Programme, date_a, date_b, resolution: str = "web") -> gpd.GeoDataFrame:
+    """Territories of both dates with a ``change`` column.
+
+    ``change`` is one of ``added``, ``removed``, ``changed``, ``unchanged``.
+    Removed territories keep their shape at ``date_a``; the others are drawn
+    at ``date_b``.
+    """
+    diff = perimeter_diff(prog, date_a, date_b)
+    after = territory_geometries(prog, date_b, resolution)
+    before = territory_geometries(prog, date_a, resolution)
+    change = pd.Series("unchanged", index=after["id"])
+    for kind in ("added", "changed"):
+        change[[r["id"] for r in diff[kind]]] = kind
+    after["change"] = change.values
+    removed = before[before["id"].isin([r["id"] for r in diff["removed"]])].copy()
+    removed["change"] = "removed"
+    out = pd.concat([after, removed], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def territory_members(prog: Programme, territory_id: str, date) -> pd.DataFrame:
+    """Member EPCIs of one territory at ``date``.
+
+    Returns
+    -------
+    DataFrame
+        ``siren, name, type, n_communes, population, basis, whole`` — one row
+        per EPCI; ``whole`` is False when only some of its communes belong to
+        the territory (``n_communes`` and ``population`` then count those).
+    """
+    members = members_at(prog, date)
+    members = members[members["territory_id"] == territory_id]
+    if members.empty:
+        raise KeyError(f"Le territoire « {territory_id} » n'existe pas à la date {parse_date(date)}.")
+    epci = reference.load_epci("coarse").drop(columns="geometry").set_index("siren")
+    communes = reference.load_communes().set_index("insee_com")
+
+    whole = members[members["epci_siren"] != ""]
+    rows = epci.loc[whole["epci_siren"], ["name", "type", "n_communes", "population"]].reset_index()
+    rows["basis"] = whole["basis"].values
+    rows["whole"] = True
+
+    parts = members[members["insee_com"] != ""]
+    if not parts.empty:
+        part_communes = communes.loc[parts["insee_com"]].assign(basis=parts["basis"].values)
+        grouped = part_communes.groupby("epci_siren").agg(
+            n_communes=("name", "size"), population=("population", "sum"), basis=("basis", "first")
+        )
+        grouped = grouped.join(epci[["name", "type"]]).reset_index().rename(columns={"epci_siren": "siren"})
+        grouped["whole"] = False
+        rows = pd.concat([rows, grouped[rows.columns]], ignore_index=True)
+    return rows.sort_values("name", ignore_index=True)
