@@ -1,0 +1,351 @@
+"""Load official files (perimeters, tracking tables) into a programme dataset, with validation.
+
+Accepted inputs (see ``docs/IMPORT.md``):
+
+- the ANCT per-commune perimeter list (``insee_com, lib_com, id_ti, lib_ti``);
+- the Caisse des Dépôts EPCI-level list (CSV, XLSX, GeoJSON or shapefile);
+- tracking tables of territory statuses and of projects (CSV or XLSX).
+
+Every problem is reported in French with the file, the spreadsheet row and the
+column. :func:`validate_files` only reports; :func:`import_files` builds a new
+dataset (base dataset + imported files) and publishes it atomically, or
+raises :class:`ImportFileError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from tdi_geo.importers._checks import ImportReport, ParsedFile, check_overrides, load_reference, parse_file
+from tdi_geo.importers._columns import ALL_FIELDS, KINDS, PERIMETER_KINDS
+from tdi_geo.importers._dataset import (
+    build_meta,
+    current_dataset,
+    date_from_name,
+    list_datasets,
+    merge_perimeter,
+    merge_projects,
+    merge_status,
+    new_dataset_name,
+    publish,
+    read_tables,
+    set_current,
+    write_csv,
+)
+from tdi_geo.importers._read import ACCEPTED, MAX_FILE_BYTES
+
+__all__ = [
+    "ACCEPTED",
+    "ALL_FIELDS",
+    "KINDS",
+    "MAX_FILE_BYTES",
+    "ImportFileError",
+    "ImportReport",
+    "current_dataset",
+    "export_anct_communes",
+    "import_cli",
+    "import_files",
+    "import_to_workspace",
+    "list_datasets",
+    "set_current",
+    "validate_cli",
+    "validate_files",
+]
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+
+
+class ImportFileError(ValueError):
+    """An import was refused; ``str(exc)`` is the French explanation, ``reports`` the details."""
+
+    def __init__(self, message: str, reports: list[ImportReport] | None = None):
+        super().__init__(message)
+        self.reports = list(reports or [])
+
+
+def _base_dir(base_dataset: Path | None) -> Path:
+    from tdi_geo.programme import default_dataset_dir
+
+    base = Path(base_dataset) if base_dataset else default_dataset_dir()
+    if not base.is_dir():
+        raise ImportFileError(f"Le jeu de données de base « {base} » n'existe pas (option --dataset).")
+    return base
+
+
+def _check_provenance(provenance: str) -> None:
+    from tdi_geo.programme import PROVENANCES
+
+    if provenance not in PROVENANCES:
+        raise ImportFileError(
+            f"Provenance « {provenance} » inconnue. Valeurs possibles : {', '.join(PROVENANCES)}."
+        )
+
+
+def _analyse(files, column_map, date, base_dataset, provenance, max_bytes, dry_run):
+    """Parse every file, then merge them into the base tables; returns (parsed, tables, date)."""
+    column_map = dict(column_map or {})
+    problems = check_overrides(column_map)
+    if problems:
+        raise ImportFileError("\n".join(problems))
+    _check_provenance(provenance)
+    if date is not None:
+        from tdi_geo.programme import parse_date
+
+        try:
+            date = parse_date(date)
+        except ValueError as exc:
+            raise ImportFileError(f"--date : {exc}") from None
+    files = [Path(f) for f in files]
+    if not files:
+        raise ImportFileError("Aucun fichier à importer.")
+    parsed = [parse_file(f, column_map, max_bytes) for f in files]
+    _check_unused_overrides(parsed, column_map)
+    base = _base_dir(base_dataset)
+    tables = read_tables(base)
+    perimeters = [p for p in parsed if p.report.kind in PERIMETER_KINDS and p.report.ok]
+    if len([p for p in parsed if p.report.kind in PERIMETER_KINDS]) > 1:
+        for p in perimeters:
+            p.report.errors.append(
+                f"« {p.report.file} » : un seul fichier de périmètre par import (une version de périmètre par "
+                "date) ; importez les autres séparément."
+            )
+        perimeters = []
+    version_date = None
+    for p in perimeters:
+        version_date = date or p.content_date or date_from_name(p.path.name)
+        if version_date is None:
+            if dry_run:
+                p.report.summary["date de version"] = "à préciser avec --date"
+                version_date = "9999-12-31"
+            else:
+                p.report.errors.append(
+                    f"« {p.report.file} » : date de la version de périmètre inconnue : le nom du fichier et son "
+                    "contenu n'en donnent pas une seule. Précisez-la avec --date AAAA-MM-JJ."
+                )
+                continue
+        merge_perimeter(tables, p, version_date, provenance, dry_run=dry_run)
+    for p in parsed:
+        if not p.report.ok:
+            continue
+        if p.report.kind == "status":
+            merge_status(tables, p, provenance)
+        elif p.report.kind == "projects":
+            merge_projects(tables, p, provenance)
+    return parsed, tables, base, version_date
+
+
+def _check_unused_overrides(parsed: list[ParsedFile], column_map: dict[str, str]) -> None:
+    from tdi_geo.importers._columns import normalize_header
+
+    used = {normalize_header(h) for p in parsed for h in p.report.columns.values()}
+    for column in column_map:
+        if normalize_header(column) not in used and parsed:
+            parsed[0].report.warnings.append(
+                f"--map : la colonne « {column} » n'a été trouvée dans aucun fichier ; correspondance ignorée."
+            )
+
+
+def validate_files(files, column_map: dict[str, str] | None = None, *, date: str | None = None,
+                   base_dataset: Path | None = None, provenance: str = "official",
+                   max_bytes: int = MAX_FILE_BYTES) -> list[ImportReport]:
+    """Check files without writing anything.
+
+    Parameters
+    ----------
+    files : list of Path
+    column_map : dict, optional
+        ``{header: field}`` forced by the user (``--map``).
+    date, base_dataset, provenance
+        As for :func:`import_files`; tracking tables are matched against the
+        base dataset plus the perimeter file given with them.
+    max_bytes : int
+        Size limit per file.
+
+    Returns
+    -------
+    list of ImportReport
+        One per file; the files are valid when no report has errors.
+
+    Raises
+    ------
+    ImportFileError
+        Only for bad arguments (unknown ``--map`` field, bad date, missing base).
+    """
+    parsed, *_ = _analyse(files, column_map, date, base_dataset, provenance, max_bytes, dry_run=True)
+    return [p.report for p in parsed]
+
+
+def import_files(files, out: Path, *, date: str | None = None, column_map: dict[str, str] | None = None,
+                 base_dataset: Path | None = None, provenance: str = "official",
+                 max_bytes: int = MAX_FILE_BYTES) -> list[ImportReport]:
+    """Build a new dataset = base dataset + files, and publish it at ``out`` atomically.
+
+    Parameters
+    ----------
+    files : list of Path
+        At most one perimeter file, any number of tracking tables.
+    out : Path
+        Dataset directory to create or replace (an existing dataset is
+        replaced only once the new one is complete).
+    date : str, optional
+        Date of the imported perimeter version (``AAAA-MM-JJ``); else read
+        from the file's content or name.
+    base_dataset : Path, optional
+        Defaults to ``$TDI_GEO_DATASET`` or the embedded dataset.
+    provenance : str
+        Declared provenance of the imported rows (default ``official``).
+
+    Returns
+    -------
+    list of ImportReport
+
+    Raises
+    ------
+    ImportFileError
+        If any file has an error; nothing is written then.
+    """
+    parsed, tables, base, version_date = _analyse(
+        files, column_map, date, base_dataset, provenance, max_bytes, dry_run=False
+    )
+    reports = [p.report for p in parsed]
+    errors = [e for r in reports for e in r.errors]
+    if errors:
+        raise ImportFileError(
+            f"Import refusé ({len(errors)} erreur(s)) ; aucun jeu de données n'a été modifié.\n"
+            + "\n".join(f"- {e}" for e in errors),
+            reports,
+        )
+    imports = [
+        {
+            "file": p.path.name,
+            "kind": p.report.kind,
+            "date": version_date if p.report.kind in PERIMETER_KINDS else None,
+            "rows": p.report.summary.get("lignes", 0),
+        }
+        for p in parsed
+    ]
+    meta = build_meta(tables, base, Path(out), provenance, imports)
+    try:
+        publish(tables, meta, base, Path(out))
+    except OSError as exc:
+        raise ImportFileError(f"Écriture impossible dans « {out} » : {exc.strerror or exc}.", reports) from None
+    except ValueError as exc:
+        raise ImportFileError(str(exc), reports) from None
+    return reports
+
+
+def import_to_workspace(files, workspace: Path, *, date: str | None = None,
+                        column_map: dict[str, str] | None = None, base_dataset: Path | None = None,
+                        provenance: str = "official", max_bytes: int = MAX_FILE_BYTES) -> tuple[list[ImportReport], Path]:
+    """Import into a new dataset directory of ``workspace`` and make it the current one.
+
+    The base is ``base_dataset``, else the workspace's current dataset, else
+    the embedded one. Earlier datasets stay in the workspace.
+
+    Returns
+    -------
+    (reports, dataset_dir)
+    """
+    workspace = Path(workspace)
+    workspace.mkdir(parents=True, exist_ok=True)
+    base = base_dataset or current_dataset(workspace)
+    out = workspace / new_dataset_name([Path(f) for f in files])
+    reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base,
+                           provenance=provenance, max_bytes=max_bytes)
+    set_current(workspace, out)
+    return reports, out
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def export_anct_communes(prog_or_dataset_dir, date, path: Path) -> Path:
+    """Write the perimeter at ``date`` in the ANCT per-commune format.
+
+    Parameters
+    ----------
+    prog_or_dataset_dir : Programme or Path
+    date : str
+        ``AAAA-MM-JJ``.
+    path : Path
+        Output CSV (``;``-separated, UTF-8 with BOM, as spreadsheets expect).
+
+    Returns
+    -------
+    Path
+        ``path``: one row per commune with ``insee_com, lib_com, id_ti, lib_ti``;
+        ``id_ti`` is the official code when the territory has one, else its id.
+    """
+    import re
+
+    from tdi_geo.programme import Programme, load_programme, members_at
+
+    prog = prog_or_dataset_dir if isinstance(prog_or_dataset_dir, Programme) else load_programme(prog_or_dataset_dir)
+    members = members_at(prog, date)
+    communes = load_reference().communes
+    whole = members[members["epci_siren"] != ""].merge(communes[["insee_com", "epci_siren"]], on="epci_siren")
+    single = members[members["epci_siren"] == ""][["territory_id", "insee_com"]]
+    rows = pd.concat([whole[["territory_id", "insee_com"]], single], ignore_index=True)
+    territories = prog.territories.set_index("id")
+    code = territories["note"].map(lambda n: (re.findall(r"code officiel : (\S+)", n) or [""])[0])
+    code = code.where(code != "", territories.index.to_series())
+    out = pd.DataFrame(
+        {
+            "insee_com": rows["insee_com"],
+            "lib_com": rows["insee_com"].map(communes.set_index("insee_com")["name"]).fillna(""),
+            "id_ti": rows["territory_id"].map(code),
+            "lib_ti": rows["territory_id"].map(territories["name"]),
+        }
+    ).sort_values(["id_ti", "insee_com"], ignore_index=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(out, path, sep=";", encoding="utf-8-sig")
+    return path
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def _print_reports(reports: list[ImportReport], stream) -> None:
+    for report in reports:
+        print(report.to_text(), file=stream)
+
+
+def validate_cli(files, column_map: dict[str, str] | None = None, max_bytes: int = MAX_FILE_BYTES) -> int:
+    """``python -m tdi_geo validate``: print the reports; 0 when valid, 2 otherwise."""
+    try:
+        reports = validate_files(files, column_map, max_bytes=max_bytes)
+    except ImportFileError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    errors = sum(len(r.errors) for r in reports)
+    if errors:
+        _print_reports(reports, sys.stderr)
+        print(f"Erreur : {errors} erreur(s) ; corrigez le fichier puis relancez la validation.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    _print_reports(reports, sys.stdout)
+    print(f"Fichier(s) valide(s) : {len(reports)}.")
+    return EXIT_OK
+
+
+def import_cli(files, out: Path, date: str | None = None, column_map: dict[str, str] | None = None,
+               base_dataset: Path | None = None, provenance: str = "official",
+               max_bytes: int = MAX_FILE_BYTES) -> int:
+    """``python -m tdi_geo import``: build the dataset at ``out``; 0 on success, 2 otherwise."""
+    try:
+        reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base_dataset,
+                               provenance=provenance, max_bytes=max_bytes)
+    except ImportFileError as exc:
+        message = str(exc)
+        if exc.reports:
+            _print_reports(exc.reports, sys.stderr)
+            message = message.splitlines()[0]
+        print(f"Erreur : {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    _print_reports(reports, sys.stdout)
+    print(f"Jeu de données écrit : {Path(out)}")
+    return EXIT_OK
