@@ -129,7 +129,7 @@ def _analyse(files, column_map, date, base_dataset, provenance, max_bytes, dry_r
                 continue
         merge_perimeter(tables, p, version_date, provenance, dry_run=dry_run)
     for p in parsed:
-        if not p.report.ok:
+        if p.table is None:
             continue
         if p.report.kind == "status":
             merge_status(tables, p, provenance)
@@ -287,7 +287,9 @@ def export_anct_communes(prog_or_dataset_dir, date, path: Path) -> Path:
     prog = prog_or_dataset_dir if isinstance(prog_or_dataset_dir, Programme) else load_programme(prog_or_dataset_dir)
     members = members_at(prog, date)
     communes = load_reference().communes
-    whole = members[members["epci_siren"] != ""].merge(communes[["insee_com", "epci_siren"]], on="epci_siren")
+    whole = members.loc[members["epci_siren"] != "", ["territory_id", "epci_siren"]].merge(
+        communes[["insee_com", "epci_siren"]], on="epci_siren"
+    )
     single = members[members["epci_siren"] == ""][["territory_id", "insee_com"]]
     rows = pd.concat([whole[["territory_id", "insee_com"]], single], ignore_index=True)
     territories = prog.territories.set_index("id")

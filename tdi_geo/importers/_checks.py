@@ -324,7 +324,7 @@ def _select_table(raw: RawFile, report: ImportReport, overrides: dict[str, str])
             report.sheet = None
             report.errors.append(
                 f"« {report.file} » : aucune des feuilles ({names}) n'a les colonnes attendues. "
-                + _missing_message(report, grid, row, kind, found).split(" : ", 1)[1]
+                + _missing_message(report, grid, row, kind, found).split(" : ", 1)[1].capitalize()
             )
         else:
             report.errors.append(_missing_message(report, grid, row, kind, found))

@@ -127,6 +127,13 @@ ALL_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for kind in KINDS.values() f
 _MIN_PREFIX = 7
 
 
+#: Words that identify a field when a header contains them (« Code SIREN de l'EPCI »).
+_CONTAINS: dict[str, dict[str, str]] = {
+    "epci": {"siren": "epci_siren"},
+    "communes": {"insee": "insee_com"},
+}
+
+
 def _synonym_index(kind: Kind) -> dict[str, str]:
     index: dict[str, str] = {}
     for field, synonyms in kind.fields.items():
@@ -176,6 +183,15 @@ def match_columns(headers: list[str], kind: str, overrides: dict[str, str] | Non
         if field is not None and field not in found:
             found[field] = header
             taken.add(header)
+    # Last resort, once exact names are placed: a header that contains a telling word.
+    for word, field in _CONTAINS.get(kind, {}).items():
+        if field in found:
+            continue
+        for header in headers:
+            if header not in taken and word in normalize_header(header):
+                found[field] = header
+                taken.add(header)
+                break
     return found
 
 
