@@ -241,6 +241,10 @@ def _best_guess(grid: pd.DataFrame, overrides: dict[str, str]):
     return best[1], best[2], best[3]
 
 
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _missing_message(report: ImportReport, grid: pd.DataFrame, row: int, kind: str, found: dict) -> str:
     headers = [h for h in grid.iloc[row].tolist() if h] if len(grid) else []
     groups = missing_required(found, kind)
@@ -324,7 +328,7 @@ def _select_table(raw: RawFile, report: ImportReport, overrides: dict[str, str])
             report.sheet = None
             report.errors.append(
                 f"« {report.file} » : aucune des feuilles ({names}) n'a les colonnes attendues. "
-                + _missing_message(report, grid, row, kind, found).split(" : ", 1)[1].capitalize()
+                + _capitalise(_missing_message(report, grid, row, kind, found).split(" : ", 1)[1])
             )
         else:
             report.errors.append(_missing_message(report, grid, row, kind, found))
@@ -560,7 +564,7 @@ def _check_communes(parsed: ParsedFile, ref: Reference) -> None:
             f"{_where(report, column=col)} : EPCI partiel : {len(partial)} EPCI ne sont couverts qu'en partie ; "
             f"leurs communes sont importées une à une : {_enumerate(items)}."
         )
-    region = rows.groupby("key")["region"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else "")
+    region = _main_region(rows)
     parsed.territories = territories.assign(region=territories["key"].map(region).fillna(""))
     parsed.members = members
     report.summary.update(
@@ -571,6 +575,12 @@ def _check_communes(parsed: ParsedFile, ref: Reference) -> None:
             "EPCI partiels": int(len(partial)),
         }
     )
+
+
+def _main_region(rows: pd.DataFrame) -> pd.Series:
+    """key → the région of most of the territory's members."""
+    counts = rows.dropna(subset=["region"]).value_counts(["key", "region"]).reset_index()
+    return counts.drop_duplicates("key").set_index("key")["region"]
 
 
 def _epci_hint(ref: Reference, name: str, city: str) -> str:
@@ -625,7 +635,7 @@ def _check_epci(parsed: ParsedFile, ref: Reference) -> None:
         region = given_by_key[~given_by_key.index.duplicated()]
     else:
         region = pd.Series(dtype="str")
-    fallback = rows.groupby("key")["region"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else "")
+    fallback = _main_region(rows)
     territories["region"] = territories["key"].map(region).fillna(territories["key"].map(fallback)).fillna("")
     parsed.territories = territories
     parsed.members = rows[["key", "epci_siren"]].assign(insee_com="")
