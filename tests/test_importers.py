@@ -303,3 +303,42 @@ def test_workspace_keeps_every_import_and_points_to_the_latest(tmp_path, base, s
     with pytest.raises(ImportFileError):
         import_to_workspace([tmp_path / "absent.csv"], workspace)
     assert current_dataset(workspace) == second
+
+
+# --- the Streamlit panel ------------------------------------------------------------------------------
+
+
+def test_import_panel_shows_the_dataset_in_use_and_can_switch_back(tmp_path, base, sample):
+    from streamlit.testing.v1 import AppTest
+
+    workspace = tmp_path / "imports"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from app_panels.import_panel import render_import_panel\n"
+        "import streamlit as st\n"
+        f"shown = render_import_panel(Path({str(workspace)!r}))\n"
+        "st.text(f'SHOWN={shown}')\n"
+    )
+    app = AppTest.from_string(script, default_timeout=30).run()
+    assert not app.exception
+    assert any("données embarquées" in i.value for i in app.info)
+    assert "SHOWN=None" in app.text[0].value
+
+    _, dataset = import_to_workspace([write_csv(sample.communes, tmp_path / "p.csv")], workspace,
+                                     date="2023-06-01", base_dataset=base)
+    app = AppTest.from_string(script, default_timeout=30).run()
+    assert f"SHOWN={dataset}" in app.text[0].value
+    assert any("p.csv" in i.value.replace("\\", "") for i in app.info)  # shown unescaped
+    app.button(key="import_reset").click().run()
+    assert not app.exception
+    assert current_dataset(workspace) is None and dataset.is_dir()  # earlier imports stay available
+
+
+def test_panel_helpers_parse_the_column_map_and_escape_markdown():
+    from app_panels.import_panel import _plain, parse_column_map
+
+    mapping, errors = parse_column_map("Code commune=insee_com\n\nsans egal\n Grappe = lib_ti ")
+    assert mapping == {"Code commune": "insee_com", "Grappe": "lib_ti"}
+    assert len(errors) == 1 and "ligne 3" in errors[0].lower()
+    assert _plain("[clic](http://x)") == r"\[clic\]\(http://x\)"
