@@ -342,3 +342,38 @@ def test_panel_helpers_parse_the_column_map_and_escape_markdown():
     assert mapping == {"Code commune": "insee_com", "Grappe": "lib_ti"}
     assert len(errors) == 1 and "ligne 3" in errors[0].lower()
     assert _plain("[clic](http://x)") == r"\[clic\]\(http://x\)"
+
+
+def test_title_rows_above_the_header_keep_spreadsheet_row_numbers(tmp_path, base, sample):
+    rows = sample.communes.copy()
+    rows.loc[4, "insee_com"] = "00000"
+    body = rows.to_csv(sep=";", index=False, lineterminator="\n")
+    path = tmp_path / "titre.csv"
+    path.write_text("Territoires d'industrie 2023-2027;;;\n\n" + body, encoding="utf-8")
+    report = _one(validate_files([path], base_dataset=base))
+    assert report.header_row == 3
+    assert any("ligne 3" in w and "titre" in w for w in report.warnings)
+    assert any("« 00000 » (ligne 8)" in e for e in report.errors)  # title 1, blank 2, header 3, data from 4
+
+
+def test_utf16_tab_export_from_excel(tmp_path, base, sample):
+    path = write_csv(sample.communes, tmp_path / "unicode.txt", sep="\t", encoding="utf-16")
+    report = _one(validate_files([path], base_dataset=base))
+    assert report.errors == [] and report.summary["communes"] == len(sample.communes)
+
+
+def test_embedded_dataset_survives_an_export_import_round_trip(tmp_path):
+    from tdi_geo import PROGRAMME_DIR
+
+    prog = load_programme(PROGRAMME_DIR)
+    date = prog.versions["date"].iloc[-1]
+    exported = export_anct_communes(prog, date, tmp_path / "export.csv")
+    import_files([exported], tmp_path / "out", date=date, base_dataset=PROGRAMME_DIR)
+
+    def by_name(dataset):
+        loaded = load_programme(dataset)
+        names = loaded.territories.set_index("id")["name"]
+        rows = members_at(loaded, date)
+        return {names[t]: set(g["epci_siren"]) | set(g["insee_com"]) for t, g in rows.groupby("territory_id")}
+
+    assert by_name(tmp_path / "out") == by_name(PROGRAMME_DIR)
