@@ -53,6 +53,7 @@ __all__ = [
     "set_current",
     "validate_cli",
     "validate_files",
+    "write_csv",
 ]
 
 EXIT_OK = 0
