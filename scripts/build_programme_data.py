@@ -121,6 +121,10 @@ SIGNED_LATER = {
 SIGNED_LATER_REGIONS = {"44", "75"}
 EARLY_GRAND_EST_SIGNERS = ["sud-alsace", "bazancourt-pomacle"]
 AURA_PILOTS = ["annecy", "montlucon", "le-puy-en-velay", "vienne-condrieu"]
+#: Documented pilot territories (« préfigurateurs », launched Jan 2019): at
+#: work by September, so never drawn as merely identified.
+PILOTS = set(AURA_PILOTS) | {"creusot-montceau", "aix-marseille-provence", "nord-franche-comte",
+                             "auxois-morvan", "carros", "grand-orly-seine-bievre"}
 #: Documented project counts (the source's « fiches actions » or projects
 #: at signature), dated on that signature.
 DOCUMENTED_PROJECT_COUNTS = {"grand-est-touraine": (21, "2019-04-23"), "lacq-pau-tarbes": (29, "2019-07-15")}
@@ -129,6 +133,8 @@ FIFTH_PILLAR = "transition_ecologique"
 FIFTH_PILLAR_PROJECTS = 6
 TERRITOIRES_INNOVATION_PROJECTS = 12
 FIRST_COMMITTEE = "2019-01-07"
+SPRING_END = "2019-04-30"
+SPRING_SHARE = 0.75
 
 _PREFIXES = (
     "communaute de communes", "communaute d agglomeration", "communaute urbaine", "communaute",
@@ -460,7 +466,10 @@ def build_status_events(frame: pd.DataFrame, targets: dict[str, float], rng) -> 
     # 2. identified at 24 Sept: every territory added after March, plus a draw.
     not_signed = sorted(set(frame.index) - set(signed_on))
     late = [t for t in not_signed if frame.at[t, "valid_from"] > "2019-03-05"]
-    others = [t for t in not_signed if t not in late and frame.at[t, "region"] not in SIGNED_LATER_REGIONS]
+    # Grand Est and Nouvelle-Aquitaine signed in the next months, as did the
+    # SIGNED_LATER territories: they were finalising their plans in September.
+    others = [t for t in not_signed if t not in late and t not in SIGNED_LATER | PILOTS
+              and frame.at[t, "region"] not in SIGNED_LATER_REGIONS]
     picks = rng.choice(len(others), n_identified - len(late), replace=False)
     identified = set(late) | {others[i] for i in picks}
     engaged = sorted(set(not_signed) - identified)
@@ -508,7 +517,12 @@ def build_projects(frame: pd.DataFrame, events: pd.DataFrame, targets: dict[str,
     for tid, n in counts.items():
         start = max(FIRST_COMMITTEE, frame.at[tid, "valid_from"])
         for _ in range(int(n)):
-            rows.append(dict(territory_id=tid, date=_date_between(rng, start, "2019-09-23")))
+            # « About 330 projects by 30 April 2019 »: most projects date from the spring.
+            if start <= SPRING_END and rng.random() < SPRING_SHARE:
+                date = _date_between(rng, start, SPRING_END)
+            else:
+                date = _date_between(rng, max(start, "2019-05-01"), "2019-09-23")
+            rows.append(dict(territory_id=tid, date=date))
     for tid, (n, date) in DOCUMENTED_PROJECT_COUNTS.items():
         rows += [dict(territory_id=tid, date=date)] * n
     projects = pd.DataFrame(rows)
@@ -532,6 +546,8 @@ def build_projects(frame: pd.DataFrame, events: pd.DataFrame, targets: dict[str,
     projects["amount_territoires_innovation_eur"] = 0
     projects.loc[np.sort(innovation), "amount_territoires_innovation_eur"] = _scaled_integers(
         rng, TERRITOIRES_INNOVATION_PROJECTS, int(targets["territoires_innovation_eur"]), sigma=0.8, step=100000)
+    # The 145 M€ are reported as « fléchés » on 24 Sept 2019: the money appears on that date.
+    projects.loc[innovation, "date"] = LAST_DATE
     region_share = rng.random(len(projects)) < np.where(projects["state_commitment"], 0.7, 0.3)
     projects["amount_region_eur"] = np.where(
         region_share, np.round(rng.lognormal(11.5, 1.0, len(projects)), -3), 0).astype(np.int64)
