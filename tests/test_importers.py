@@ -377,3 +377,14 @@ def test_embedded_dataset_survives_an_export_import_round_trip(tmp_path):
         return {names[t]: set(g["epci_siren"]) | set(g["insee_com"]) for t, g in rows.groupby("territory_id")}
 
     assert by_name(tmp_path / "out") == by_name(PROGRAMME_DIR)
+
+
+def test_status_without_fragile_column_keeps_the_previous_flag(tmp_path, base):
+    first = pd.DataFrame({"territoire": ["Territoire Ain"], "date": ["2019-10-01"], "statut": ["Engagé"],
+                          "fragile": ["oui"]})
+    then = pd.DataFrame({"territoire": ["Territoire Ain"], "date": ["2020-01-29"], "statut": ["Contrat signé"]})
+    import_files([write_csv(first, tmp_path / "s1.csv"), write_csv(then, tmp_path / "s2.csv")], tmp_path / "out",
+                 base_dataset=base)
+    events = load_programme(tmp_path / "out").status_events.set_index("date")
+    assert bool(events.at["2020-01-29", "fragile"]) is True
+    assert bool(events.at["2019-09-24", "fragile"]) is False  # the base event before it is untouched

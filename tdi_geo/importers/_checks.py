@@ -298,9 +298,22 @@ def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: i
         report.errors.append(str(exc))
         return parsed
     report.format, report.encoding, report.separator = raw.format, raw.encoding, raw.separator_name
+    try:
+        _validate(parsed, raw, overrides, reference_dir)
+    except Exception as exc:  # a file we did not foresee must still get a French message, not a traceback
+        parsed.table = None
+        report.errors.append(
+            f"Fichier « {report.file} » : contenu inattendu, la validation n'a pas pu aller au bout "
+            f"({exc.__class__.__name__} : {str(exc)[:200]}). Vérifiez le fichier ou signalez-le avec ce message."
+        )
+    return parsed
+
+
+def _validate(parsed: ParsedFile, raw: RawFile, overrides: dict[str, str], reference_dir: str | None) -> None:
+    report = parsed.report
     table = _select_table(raw, report, overrides)
     if table is None:
-        return parsed
+        return
     parsed.table = table
     _neutralise_formulas(table, report)
     ref = load_reference(reference_dir)
@@ -314,7 +327,6 @@ def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: i
         _check_projects(parsed)
     if report.kind in PERIMETER_KINDS and "date" in report.columns and report.ok:
         _content_date(parsed)
-    return parsed
 
 
 def _select_table(raw: RawFile, report: ImportReport, overrides: dict[str, str]) -> pd.DataFrame | None:
@@ -703,7 +715,7 @@ def _check_status(parsed: ParsedFile) -> None:
         _report_bad_cells(report, table, "fragile", bad, "valeur(s) non reconnue(s)", "Écrivez « oui » ou « non ».")
         table["fragile"] = fragile.map({True: "true", False: "false"})
     else:
-        table["fragile"] = "false"
+        table["fragile"] = ""  # unknown: carried over from the previous event when merged
     if "source" not in table:
         table["source"] = ""
     _keyed_duplicates(parsed, ["territory_id", "territory_name", "date"], "un même territoire à une même date")

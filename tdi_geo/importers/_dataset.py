@@ -263,7 +263,20 @@ def merge_status(tables: dict[str, pd.DataFrame], parsed: ParsedFile, provenance
             f"{_where(parsed.report)} : {int(replaced.sum())} statut(s) du jeu de base (même territoire, même date) "
             "remplacé(s) par ceux du fichier."
         )
-    tables["status_events"] = pd.concat([base[~replaced], events], ignore_index=True)[base.columns]
+    merged = pd.concat([base[~replaced], events], ignore_index=True)[base.columns]
+    tables["status_events"] = _carry_fragile(merged)
+
+
+def _carry_fragile(events: pd.DataFrame) -> pd.DataFrame:
+    """An event whose file said nothing about fragility keeps the territory's previous flag."""
+    unknown = events["fragile"] == ""
+    if not unknown.any():
+        return events
+    order = events.sort_values(["territory_id", "date"], kind="stable")
+    flags = order["fragile"].where(order["fragile"] != "").groupby(order["territory_id"]).ffill()
+    events = events.copy()
+    events.loc[unknown, "fragile"] = flags.reindex(events.index)[unknown].fillna("false")
+    return events
 
 
 def merge_projects(tables: dict[str, pd.DataFrame], parsed: ParsedFile, provenance: str) -> None:

@@ -301,9 +301,9 @@ def _read_geo(path: Path, source: str | None = None) -> RawFile:
 
 
 def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Trim spaces and non-breaking spaces around every cell; inner NBSP become spaces."""
+    """Trim spaces and non-breaking spaces around every cell; inner runs of spaces become one space."""
     out = {}
     for col in frame.columns:
         s = frame[col].astype("str")
-        out[col] = s.str.strip(STRIP_CHARS).str.replace("\xa0", " ", regex=False)
+        out[col] = s.str.strip(STRIP_CHARS).str.replace(r"[\s\xa0\u202f]+", " ", regex=True)
     return pd.DataFrame(out, index=frame.index)
