@@ -220,7 +220,7 @@ def build_crosswalk(documented: pd.DataFrame, reviewed: pd.DataFrame, epci: pd.D
 
     Returns one row per (documented row, documented name, SIREN) with the
     columns ``territory, documented_name, region, siren, current_name, basis,
-    valid_from, reasoning``. ``siren`` is empty for exceptions.
+    valid_from, reasoning, reviewed``. ``siren`` is empty for exceptions.
     """
     epci = epci.assign(key=epci["name"].map(_normalise))
     regions_of = epci["regions"].str.split(",")
@@ -241,7 +241,8 @@ def build_crosswalk(documented: pd.DataFrame, reviewed: pd.DataFrame, epci: pd.D
                     rows.append(dict(territory=row.name, documented_name=name,
                                      region=ref["region"].iloc[0] if len(ref) else codes[0],
                                      siren=hit.siren, current_name=ref["name"].iloc[0] if len(ref) else "",
-                                     basis=hit.basis, valid_from=hit.valid_from, reasoning=hit.reasoning))
+                                     basis=hit.basis, valid_from=hit.valid_from, reasoning=hit.reasoning,
+                                     reviewed=True))
                 continue
             key = _normalise(name)
             exact = pool[pool["key"] == key]
@@ -255,7 +256,7 @@ def build_crosswalk(documented: pd.DataFrame, reviewed: pd.DataFrame, epci: pd.D
                 match, why = within, "Nom documenté contenu dans le nom actuel (sigle ou complément en plus)."
             rows.append(dict(territory=row.name, documented_name=name, region=match["region"].iloc[0],
                              siren=match["siren"].iloc[0], current_name=match["name"].iloc[0],
-                             basis="source", valid_from="", reasoning=why))
+                             basis="source", valid_from="", reasoning=why, reviewed=False))
     return pd.DataFrame(rows)
 
 
@@ -286,7 +287,7 @@ def _documented_part(documented, decisions, crosswalk, commune_members):
         for link in whole.drop_duplicates("siren").itertuples():
             members.append(dict(territory_id=tid, epci_siren=link.siren, insee_com="",
                                 valid_from=link.valid_from or lead["valid_from"], valid_to="", basis=link.basis,
-                                source=source, note=link.reasoning if link.basis == "inference" else ""))
+                                source=source, note=link.reasoning if link.reviewed else ""))
         for com in commune_members[commune_members["territory_id"] == tid].itertuples():
             members.append(dict(territory_id=tid, epci_siren="", insee_com=com.insee_com,
                                 valid_from=lead["valid_from"], valid_to="", basis="source",
