@@ -290,7 +290,7 @@ def _documented_part(documented, decisions, crosswalk, commune_members):
                                 source=source, note=link.reasoning if link.reviewed else ""))
         for com in commune_members[commune_members["territory_id"] == tid].itertuples():
             members.append(dict(territory_id=tid, epci_siren="", insee_com=com.insee_com,
-                                valid_from=lead["valid_from"], valid_to="", basis="source",
+                                valid_from=lead["valid_from"], valid_to="", basis=com.basis,
                                 source=source, note=com.note))
     return territories, members
 
