@@ -78,11 +78,18 @@ def _bad_files(tmp_path, sample) -> dict:
     wb.create_sheet("Annexe").append(["Nom", "Population"])
     wb.save(tmp_path / "classeur.xlsx")
     files["xlsx_no_sheet"] = (tmp_path / "classeur.xlsx", ["« Couverture »", "« Annexe »", "colonnes attendues"])
+    status = pd.DataFrame({"territoire": ["Territoire Ain", "Territoire Ain"], "date": ["2020-01-29"] * 2,
+                           "statut": ["Contrat signé", "Protocole signé"]})
+    files["status_conflict"] = (write_csv(status, tmp_path / "statuts.csv"),
+                                ["contradictoires", "lignes 2 et 3", "même date"])
+    stranger = pd.DataFrame({"Nom du territoire": ["Atlantide"], "date": ["2020-01-29"], "statut": ["Engagé"]})
+    files["unknown_territory"] = (write_csv(stranger, tmp_path / "atlantide.csv"),
+                                  ["« Atlantide »", "ligne 2", "colonne « Nom du territoire »", "inconnu"])
     return files
 
 
 BAD = ["empty", "header_only", "binary", "xls", "pdf", "wrong_columns", "unknown_code", "conflict",
-       "empty_territory", "unknown_siren", "xlsx_no_sheet"]
+       "empty_territory", "unknown_siren", "xlsx_no_sheet", "status_conflict", "unknown_territory"]
 
 
 @pytest.mark.parametrize("case", BAD)

@@ -169,9 +169,13 @@ def _where(report: ImportReport, row=None, column: str | None = None) -> str:
 
 
 def _enumerate(items: list[str], limit: int = LIST_LIMIT) -> str:
-    shown = ", ".join(items[:limit])
+    """``a, b et c``; beyond ``limit`` items, ``a, b, … et N autres``."""
+    if not items:
+        return ""
     more = len(items) - limit
-    return f"{shown} et {more} autre{'s' if more > 1 else ''}" if more > 0 else shown
+    if more > 0:
+        return f"{', '.join(items[:limit])} et {more} autre{'s' if more > 1 else ''}"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} et {items[-1]}"
 
 
 def _rows(rows) -> str:
@@ -584,7 +588,7 @@ def _check_communes(parsed: ParsedFile, ref: Reference) -> None:
         items = [f"{names.get(s, s)} ({s}) : {n} commune(s) sur {t} dans « {labels.get(k, k)} »"
                  for k, s, n, t in zip(partial["key"], partial["epci_siren"], partial["n"], partial["total"])]
         report.warnings.append(
-            f"{_where(report, column=col)} : EPCI partiel : {len(partial)} EPCI ne sont couverts qu'en partie ; "
+            f"{_where(report, column=col)} : EPCI partiel : {len(partial)} EPCI couvert(s) en partie seulement ; "
             f"leurs communes sont importées une à une : {_enumerate(items)}."
         )
     region = _main_region(rows)

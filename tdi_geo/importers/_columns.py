@@ -41,7 +41,8 @@ _TERRITORY_ID = ("id_ti", "code_ti", "identifiant_ti", "id_territoire", "code_te
                  "id_tdi", "code_tdi", "territory_id", "identifiant_territoire")
 _TERRITORY_NAME = ("lib_ti", "libelle_ti", "nom_ti", "territoire", "territoire_industrie",
                    "territoire_d_industrie", "territoires_d_industrie", "nom_territoire", "libelle_territoire",
-                   "libelle_ter", "lib_territoire", "nom_tdi", "libelle_tdi", "territory", "territory_name")
+                   "libelle_ter", "lib_territoire", "nom_du_territoire",
+                   "libelle_du_territoire", "territoire_d_industrie_ti", "nom_tdi", "libelle_tdi", "territory", "territory_name")
 _PERIMETER_DATE = ("date", "date_perimetre", "date_de_perimetre", "date_version", "date_labellisation")
 
 KINDS: dict[str, Kind] = {
@@ -131,6 +132,8 @@ _MIN_PREFIX = 7
 _CONTAINS: dict[str, dict[str, str]] = {
     "epci": {"siren": "epci_siren"},
     "communes": {"insee": "insee_com"},
+    "status": {"territoire": "territory_name", "statut": "status"},
+    "projects": {"territoire": "territory_name", "pilier": "pillar"},
 }
 
 
