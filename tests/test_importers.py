@@ -388,3 +388,26 @@ def test_status_without_fragile_column_keeps_the_previous_flag(tmp_path, base):
     events = load_programme(tmp_path / "out").status_events.set_index("date")
     assert bool(events.at["2020-01-29", "fragile"]) is True
     assert bool(events.at["2019-09-24", "fragile"]) is False  # the base event before it is untouched
+
+
+class _Upload:
+    """What Streamlit's file_uploader hands over: a name, a size and the bytes."""
+
+    def __init__(self, name, data):
+        self.name, self._data, self.size = name, data, len(data)
+
+    def getbuffer(self):
+        return memoryview(self._data)
+
+
+def test_panel_saves_uploads_and_imports_a_shapefile_once(tmp_path, monkeypatch):
+    import app_panels.import_panel as panel
+
+    uploads = [_Upload("liste.shp", b"x"), _Upload("liste.dbf", b"y"), _Upload("liste.shx", b"z"),
+               _Upload("../suivi.csv", b"a;b"), _Upload("enorme.csv", b"0" * 2000)]
+    monkeypatch.setattr(panel, "MAX_FILE_BYTES", 1000)
+    files, errors = panel.save_uploads(uploads, tmp_path / "up")
+    assert [f.name for f in files] == ["liste.shp", "suivi.csv"]
+    assert (tmp_path / "up" / "liste.dbf").exists()  # kept beside the .shp for the reader
+    assert not (tmp_path / "suivi.csv").exists()  # never written outside the upload folder
+    assert len(errors) == 1 and "enorme.csv" in errors[0] and "trop volumineux" in errors[0]
