@@ -610,18 +610,29 @@ def _main_region(rows: pd.DataFrame) -> pd.Series:
     return counts.drop_duplicates("key").set_index("key")["region"]
 
 
+_HINT_MAPS: dict[int, tuple[dict, dict]] = {}
+
+
+def _unique_map(keys: pd.Series, values: pd.Series) -> dict:
+    """normalised key → value, for keys that occur once only (a hint must not be a guess)."""
+    norm = keys.map(normalize_label)
+    once = ~norm.duplicated(keep=False)
+    return dict(zip(norm[once], values[once]))
+
+
 def _epci_hint(ref: Reference, name: str, city: str) -> str:
-    epci_names = ref.epci.assign(norm=ref.epci["name"].map(normalize_label))
-    if name:
-        same = epci_names[epci_names["norm"] == normalize_label(name)]
-        if len(same) == 1:
-            return f" Piste : un EPCI du même nom existe avec le SIREN {same['siren'].iloc[0]}."
-    if city:
-        communes = ref.communes[ref.communes["name"].map(normalize_label) == normalize_label(city)]
-        if len(communes) == 1 and pd.notna(communes["epci_siren"].iloc[0]):
-            siren = communes["epci_siren"].iloc[0]
-            label = ref.epci.set_index("siren")["name"].get(siren, "")
-            return f" Piste : la ville principale « {city} » appartient aujourd'hui à l'EPCI {siren} ({label})."
+    """A lead for an unknown SIREN: a current EPCI of the same name, or the main city's current EPCI."""
+    if id(ref) not in _HINT_MAPS:
+        with_epci = ref.communes.dropna(subset=["epci_siren"])
+        _HINT_MAPS[id(ref)] = (_unique_map(ref.epci["name"], ref.epci["siren"]),
+                               _unique_map(with_epci["name"], with_epci["epci_siren"]))
+    by_name, by_city = _HINT_MAPS[id(ref)]
+    if name and normalize_label(name) in by_name:
+        return f" Piste : un EPCI du même nom existe avec le SIREN {by_name[normalize_label(name)]}."
+    if city and normalize_label(city) in by_city:
+        siren = by_city[normalize_label(city)]
+        label = ref.epci.set_index("siren")["name"].get(siren, "")
+        return f" Piste : la ville principale « {city} » appartient aujourd'hui à l'EPCI {siren} ({label})."
     return ""
 
 
