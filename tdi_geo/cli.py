@@ -154,7 +154,9 @@ def _column_map(pairs: list[str] | None) -> dict[str, str]:
 def cmd_validate(args) -> int:
     from tdi_geo.importers import validate_cli
 
-    return validate_cli([Path(f) for f in args.files], column_map=_column_map(args.map))
+    return validate_cli(
+        [Path(f) for f in args.files], column_map=_column_map(args.map), base_dataset=_dataset_dir(args)
+    )
 
 
 def cmd_import(args) -> int:
@@ -205,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--indicator", default="status", help="indicateur de la carte")
     p.add_argument("--format", choices=("geojson", "csv"), default="geojson")
     p.add_argument("-o", "--output", required=True, help="fichier de sortie")
-    p = add("validate", cmd_validate, "valider un fichier officiel sans l'importer", dataset=False, json_flag=False)
+    p = add("validate", cmd_validate, "valider un fichier officiel sans l'importer", json_flag=False)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--map", action="append", metavar="COLONNE=CHAMP", help="forcer la correspondance d'une colonne")
     p = add("import", cmd_import, "importer des fichiers officiels dans un nouveau jeu de données", json_flag=False)

@@ -98,7 +98,7 @@ def test_bad_file_is_refused_with_its_message_and_changes_nothing(tmp_path, samp
     before, base_before = tree_digest(existing), tree_digest(base)
     capsys.readouterr()
 
-    assert main(["validate", str(path)]) == 2
+    assert main(["validate", str(path), "--dataset", str(base)]) == 2
     err = capsys.readouterr().err
     for word in words:
         assert word in err, (word, err)

@@ -318,10 +318,15 @@ def _print_reports(reports: list[ImportReport], stream) -> None:
         print(report.to_text(), file=stream)
 
 
-def validate_cli(files, column_map: dict[str, str] | None = None, max_bytes: int = MAX_FILE_BYTES) -> int:
-    """``python -m tdi_geo validate``: print the reports; 0 when valid, 2 otherwise."""
+def validate_cli(files, column_map: dict[str, str] | None = None, base_dataset: Path | None = None,
+                 max_bytes: int = MAX_FILE_BYTES) -> int:
+    """``python -m tdi_geo validate``: print the reports; 0 when valid, 2 otherwise.
+
+    Tracking tables are checked against ``base_dataset`` (default: the embedded
+    dataset or ``$TDI_GEO_DATASET``).
+    """
     try:
-        reports = validate_files(files, column_map, max_bytes=max_bytes)
+        reports = validate_files(files, column_map, base_dataset=base_dataset, max_bytes=max_bytes)
     except ImportFileError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
