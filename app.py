@@ -1,0 +1,226 @@
+"""Territoires d'industrie — the national map (Streamlit).
+
+Thin on purpose: URL and sidebar state → :mod:`tdi_geo` calls → map and
+panels. Run with ``streamlit run app.py``; no internet needed (Leaflet is
+served from the installed ``django-js-lib-leaflet`` package).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import streamlit as st
+import streamlit.components.v1 as components
+from streamlit_folium import st_folium
+
+from app_panels import detail, kpis, sidebar, url_state
+from tdi_geo import assets, export, mapping, reference
+from tdi_geo.indicators import INDICATORS, build_view, national_kpis
+from tdi_geo.perimeters import diff_geometries, perimeter_diff
+from tdi_geo.programme import (
+    DATASET_ENV,
+    default_date,
+    load_programme,
+    national_figures,
+    version_dates,
+    versions_table,
+)
+
+APP_ROOT = Path(__file__).resolve().parent
+IMPORT_WORKSPACE = Path(os.environ.get("TDI_GEO_WORKSPACE", APP_ROOT / "data" / "imports"))
+MAP_KEY = "carte"
+MAP_HEIGHT = 640
+
+st.set_page_config(page_title="Territoires d'industrie — carte nationale", layout="wide")
+
+# Registering Leaflet's dist directory as a (never drawn) component makes
+# Streamlit serve it at /component/<name>/ with proper MIME types: the map
+# frame, itself served under /component/, loads it by relative URL.
+_LEAFLET_FILES = components.declare_component("tdi_geo_leaflet", path=str(assets.leaflet_dir()))
+ASSET_BASE = f"../{_LEAFLET_FILES.name}"
+
+
+@st.cache_resource(show_spinner=False)
+def _programme(dataset_dir: str | None, _stamp: tuple):
+    return load_programme(dataset_dir or None)
+
+
+def _dataset_stamp(dataset_dir: str | None) -> tuple:
+    folder = Path(dataset_dir) if dataset_dir else None
+    if folder is None:
+        from tdi_geo.programme import default_dataset_dir
+
+        folder = default_dataset_dir()
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.csv"))) if folder.is_dir() else ()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _view(_prog, stamp, dataset_dir, state_key: tuple):
+    date, regions, pillar, statuses, fragile, documented, indicator = state_key
+    return build_view(
+        _prog, date, regions=regions, pillar=pillar, statuses=statuses,
+        fragile_only=fragile, documented_only=documented, indicator=indicator,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _diff(_prog, stamp, dataset_dir, date_from: str, date_to: str, regions: tuple):
+    frame = diff_geometries(_prog, date_from, date_to)
+    if regions:
+        frame = frame[frame["region"].isin(regions)].reset_index(drop=True)
+    frame["region_name"] = frame["region"].map(reference.region_names())
+    frame["illustrative"] = frame["provenance"] == "illustrative"
+    frame.attrs["tdi_view"] = {
+        "mode": "diff", "date_from": date_from, "date": date_to, "regions": list(regions),
+        "dataset": str(_prog.meta.get("name") or _prog.dataset_dir.name),
+    }
+    return frame, perimeter_diff(_prog, date_from, date_to)
+
+
+def _fr_date(date: str) -> str:
+    y, m, d = date.split("-")
+    return f"{d}/{m}/{y}"
+
+
+# --- dataset -------------------------------------------------------------------
+
+tab_map, tab_import = st.tabs(["Carte", "Importer des fichiers officiels"])
+imported = None
+with tab_import:
+    if importlib.util.find_spec("app_panels.import_panel") is not None:
+        from app_panels.import_panel import render_import_panel
+
+        imported = render_import_panel(IMPORT_WORKSPACE)
+    else:
+        st.info("L'import de fichiers officiels n'est pas encore disponible dans cette version.")
+dataset_dir = str(imported) if imported else os.environ.get(DATASET_ENV) or None
+stamp = _dataset_stamp(dataset_dir)
+try:
+    prog = _programme(dataset_dir, stamp)
+    dates = version_dates(prog)
+    opening_date = default_date(prog)
+except (FileNotFoundError, ValueError) as exc:
+    tab_map.error(f"Impossible de charger les données du programme : {exc}")
+    st.stop()
+regions = reference.region_names()
+versions = versions_table(prog)
+
+# --- state: URL (first run of a session) → widgets → URL -------------------------
+
+if "_tdi_seeded" not in st.session_state:
+    first_state, url_warnings = url_state.parse_query_params(
+        st.query_params.to_dict(), dates, regions, opening_date
+    )
+    sidebar.seed_from_state(first_state)
+    st.session_state["_tdi_seeded"] = True
+else:
+    url_warnings = []
+state = sidebar.render(versions, regions)
+
+with tab_map:
+    st.title("Territoires d'industrie")
+    for message in url_warnings:
+        st.warning(message)
+
+    reference_info = reference.provenance()
+    row = next(r for r in versions if r["date"] == state["date"])
+    st.caption(
+        f"Périmètre au {_fr_date(state['date'])} : {row['territories']} territoires, dont "
+        f"{row['documented']} documentés (source publique) et {row['illustrative']} illustratifs "
+        f"(composition inventée pour compléter la carte, contour pointillé). "
+        f"Jeu de données : « {prog.meta.get('name') or prog.dataset_dir.name} ». "
+        f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
+    )
+
+    key = (
+        state["date"], tuple(state["regions"]), state["pillar"], tuple(state["statuses"]),
+        state["fragile_only"], state["documented_only"], state["indicator"],
+    )
+    with st.spinner("Préparation de la carte…"):
+        try:
+            view = _view(prog, stamp, dataset_dir, key)
+            if state["date_from"]:
+                shown, diff = _diff(prog, stamp, dataset_dir, state["date_from"], state["date"], tuple(state["regions"]))
+            else:
+                shown, diff = view, None
+        except (ValueError, KeyError) as exc:
+            st.warning(f"Vue impossible à construire : {exc}")
+            st.stop()
+
+    if not state["date_from"]:
+        kpis.render(
+            national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
+            national_figures(prog, state["date"]),
+            filtered=len(view) != row["territories"] or bool(state["pillar"]),
+            date_label=_fr_date(state["date"]),
+        )
+
+    # Territory: URL/selectbox value, replaced by a new click on the map.
+    ids = shown["id"].tolist()
+    clicked = (st.session_state.get(MAP_KEY) or {}).get("last_object_clicked")
+    if clicked and clicked != st.session_state.get("_tdi_last_click"):
+        st.session_state["_tdi_last_click"] = clicked
+        hit = mapping.territory_at(mapping.to_display_coordinates(shown), clicked["lat"], clicked["lng"])
+        if hit:
+            st.session_state[sidebar.TERRITORY_KEY] = hit
+    selected = st.session_state.get(sidebar.TERRITORY_KEY)
+    if selected and selected not in ids:
+        st.warning(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : aucun territoire sélectionné.")
+        st.session_state[sidebar.TERRITORY_KEY] = selected = ""
+
+    if state["date_from"]:
+        colored, legend = mapping.color_diff(shown, state["date_from"], state["date"])
+        value_label = "Évolution"
+    else:
+        colored, legend = mapping.color_view(shown, state["indicator"], state["scheme"])
+        value_label = INDICATORS[state["indicator"]]["label"]
+
+    map_col, side_col = st.columns([0.68, 0.32], gap="medium")
+    with map_col:
+        if shown.empty:
+            st.info("Aucun territoire ne correspond à ces filtres.")
+        group = mapping.territory_layer(
+            colored, legend, value_label, selected=selected, fit_key=repr((key, state["date_from"])),
+            fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
+        )
+        st_folium(
+            mapping.base_map(tiles=state["tiles"], asset_base=ASSET_BASE),
+            key=MAP_KEY,
+            feature_group_to_add=group,
+            height=MAP_HEIGHT,
+            use_container_width=True,
+            returned_objects=["last_object_clicked"],
+        )
+        stem = f"territoires-industrie_{state['date']}" + (f"_depuis_{state['date_from']}" if state["date_from"] else "")
+        if state["regions"]:
+            stem += "_reg-" + "-".join(state["regions"])
+        downloads = st.container(horizontal=True, vertical_alignment="center")
+        downloads.download_button(
+            "Télécharger GeoJSON", data=lambda: export.geojson_bytes(shown), file_name=f"{stem}.geojson",
+            mime="application/geo+json", on_click="ignore", key="dl_geojson",
+        )
+        downloads.download_button(
+            "Télécharger CSV", data=lambda: export.csv_bytes(shown), file_name=f"{stem}.csv",
+            mime="text/csv", on_click="ignore", key="dl_csv",
+        )
+        downloads.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (coordonnées WGS84 réelles).")
+        if diff is not None:
+            for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
+                names = [item["name"] for item in diff[kind] if item["id"] in set(ids)]
+                st.markdown(f"**{title} ({len(names)})** : " + (", ".join(names) if names else "aucun"))
+
+    with side_col:
+        names = dict(zip(shown["id"], shown["name"]))
+        options = ["", *sorted(ids, key=lambda i: (names[i].casefold(), i))]
+        territory = st.selectbox(
+            "Territoire", options, key=sidebar.TERRITORY_KEY,
+            format_func=lambda i: names.get(i, "Choisir un territoire (ou cliquer sur la carte)"),
+        )
+        if territory:
+            detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
+
+wanted = url_state.to_query_params({**state, "territory": territory}, opening_date)
+if wanted != st.query_params.to_dict():
+    st.query_params.from_dict(wanted)

@@ -1,0 +1,138 @@
+"""The territory detail panel: identity, provenance, members, status history, projects.
+
+User text (names, notes, sources) is HTML-escaped before it reaches
+``st.html``; tables go through ``st.dataframe``, which shows plain text.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from tdi_geo.indicators import INDICATORS
+from tdi_geo.mapping import format_euros, format_number, format_value
+from tdi_geo.perimeters import territory_members
+from tdi_geo.programme import BASES, PILLARS, PROVENANCES, STATUSES, projects_at
+
+_BADGE = (
+    '<span style="display:inline-block;padding:1px 7px;border-radius:9px;'
+    'font-size:.85em;background:{bg};color:{fg};border:1px dashed #555">{text}</span>'
+)
+
+
+def _links(sources: str) -> str:
+    """Escaped HTML links for `` ; ``-separated sources (only http(s) become links)."""
+    parts = []
+    for item in [s.strip() for s in str(sources or "").split(" ; ") if s.strip()]:
+        if item.startswith(("http://", "https://")):
+            url = html.escape(item, quote=True)
+            parts.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer">{url}</a>')
+        else:
+            parts.append(html.escape(item))
+    return "<br>".join(parts)
+
+
+def header_html(row: pd.Series, territory: pd.Series | None) -> str:
+    """Escaped HTML of the panel header: name, région, provenance, sources."""
+    esc = html.escape
+    lines = [f'<h3 style="margin:0 0 .2em 0">{esc(str(row["name"]))}</h3>']
+    lines.append(f"<div>{esc(str(row.get('region_name') or row.get('region') or ''))}</div>")
+    if bool(row.get("illustrative")):
+        lines.append(
+            _BADGE.format(bg="#fff4d6", fg="#5a4300", text="illustratif")
+            + " <small>Composition inventée pour compléter la carte : ce n'est pas une donnée publiée.</small>"
+        )
+    else:
+        label = PROVENANCES.get(row.get("provenance"), str(row.get("provenance") or ""))
+        lines.append(f"<div><b>Provenance :</b> {esc(label)}</div>")
+        if territory is not None and territory.get("source"):
+            lines.append(f"<div><b>Source :</b> {_links(territory['source'])}</div>")
+    if bool(row.get("partial")):
+        lines.append("<div><i>Périmètre partiel : seuls les membres connus sont dessinés.</i></div>")
+    if territory is not None and territory.get("note"):
+        lines.append(f"<div><small>{esc(str(territory['note']))}</small></div>")
+    return "".join(lines)
+
+
+def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str | None) -> None:
+    """Draw the detail of one territory of the view at ``date``."""
+    rows = view[view["id"] == territory_id]
+    if rows.empty:
+        st.info("Ce territoire n'est pas dans la vue actuelle (date ou filtres).")
+        return
+    row = rows.iloc[0]
+    territories = prog.territories.set_index("id")
+    territory = territories.loc[territory_id] if territory_id in territories.index else None
+    st.html(header_html(row, territory))
+
+    cols = st.columns(2)
+    for col, key in zip(cols * 3, ["status", "funding_eur", "projects", "projects_committed", "funding_per_inhabitant"]):
+        if key in row.index:
+            col.markdown(f"**{INDICATORS[key]['label']}** : {format_value(row[key], key)}")
+    if pillar:
+        st.caption(f"Projets et montants du pilier « {PILLARS[pillar]} » seulement.")
+
+    st.markdown("**EPCI membres**")
+    try:
+        members = territory_members(prog, territory_id, date)
+    except KeyError:
+        st.caption("Ce territoire n'a plus de membres à cette date (retiré du périmètre).")
+        return
+    st.dataframe(
+        pd.DataFrame({
+            "SIREN": members["siren"],
+            "EPCI": members["name"],
+            "Communes": members["n_communes"],
+            "Population": members["population"].map(format_number),
+            "Base": members["basis"].map(lambda b: BASES.get(b, b)),
+        }),
+        hide_index=True,
+        width="stretch",
+    )
+
+    st.markdown("**Historique du statut**")
+    events = prog.status_events[
+        (prog.status_events["territory_id"] == territory_id) & (prog.status_events["date"] <= date)
+    ].sort_values("date")
+    if events.empty:
+        st.caption("Aucun événement : statut « Identifié » par défaut.")
+    else:
+        st.dataframe(
+            pd.DataFrame({
+                "Date": events["date"],
+                "Statut": events["status"].map(lambda s: STATUSES.get(s, s)),
+                "Fragile": events["fragile"].map({True: "oui", False: "non"}),
+                "Provenance": events["provenance"].map(lambda p: PROVENANCES.get(p, p)),
+                "Source": events["source"],
+            }),
+            hide_index=True,
+            width="stretch",
+        )
+
+    st.markdown("**Projets par pilier**")
+    projects = projects_at(prog, date, pillar)
+    projects = projects[projects["territory_id"] == territory_id]
+    if projects.empty:
+        st.caption("Aucun projet à cette date.")
+        return
+    amounts = ["amount_state_operators_eur", "amount_territoires_innovation_eur", "amount_region_eur", "amount_other_eur"]
+    grouped = projects.groupby("pillar").agg(
+        n=("id", "size"), committed=("state_commitment", "sum"), **{a: (a, "sum") for a in amounts}
+    )
+    st.dataframe(
+        pd.DataFrame({
+            "Pilier": [PILLARS.get(p, p) for p in grouped.index],
+            "Projets": grouped["n"].to_numpy(),
+            "Avec engagement de l'État": grouped["committed"].astype(int).to_numpy(),
+            "État et opérateurs": grouped["amount_state_operators_eur"].map(format_euros).to_numpy(),
+            "Territoires d'innovation": grouped["amount_territoires_innovation_eur"].map(format_euros).to_numpy(),
+            "Région": grouped["amount_region_eur"].map(format_euros).to_numpy(),
+            "Autres": grouped["amount_other_eur"].map(format_euros).to_numpy(),
+        }),
+        hide_index=True,
+        width="stretch",
+    )
+    if (projects["provenance"] == "illustrative").any():
+        st.caption("Projets marqués illustratifs dans les données : montants inventés, pas publiés.")

@@ -1,0 +1,249 @@
+"""GeoJSON and CSV of a view: exactly the territories and values shown.
+
+A *view* is the GeoDataFrame of :func:`tdi_geo.indicators.build_view` (or a
+:func:`tdi_geo.perimeters.diff_geometries` frame with a ``tdi_view`` state).
+Exports are always in true WGS84 coordinates, never in the map's inset
+coordinates.
+
+- GeoJSON follows RFC 7946: a FeatureCollection, longitude/latitude WGS84,
+  valid polygons with counter-clockwise exteriors, one feature per territory,
+  and the filter state in the top-level foreign member ``"tdi_view"``.
+- CSV has the same properties (no geometry); cells that a spreadsheet would
+  read as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from tdi_geo import __version__, reference
+
+#: Properties exported for each territory, in order (those present in the view).
+EXPORT_FIELDS: list[str] = [
+    "id",
+    "name",
+    "region",
+    "region_name",
+    "date",
+    "change",
+    "status",
+    "status_label",
+    "status_date",
+    "fragile",
+    "projects",
+    "projects_committed",
+    "funding_eur",
+    "funding_per_inhabitant",
+    "state_operators_eur",
+    "territoires_innovation_eur",
+    "region_eur",
+    "other_eur",
+    "population",
+    "n_epci",
+    "n_communes",
+    "partial",
+    "provenance",
+    "provenance_label",
+    "illustrative",
+]
+#: Coordinate decimals of exported geometries (1e-6 degree ≈ 0.1 m).
+EXPORT_DECIMALS = 6
+FORMATS = ("geojson", "csv")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _check_view(view) -> None:
+    if not isinstance(view, gpd.GeoDataFrame):
+        raise TypeError(f"view must be a GeoDataFrame, got {type(view).__name__}")
+    if "id" not in view.columns:
+        raise ValueError("view has no 'id' column")
+
+
+def _properties_frame(view: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The exported columns; ``illustrative`` and ``date`` filled in when missing."""
+    frame = pd.DataFrame(view.drop(columns=view.geometry.name))
+    if "illustrative" not in frame.columns and "provenance" in frame.columns:
+        frame["illustrative"] = frame["provenance"].eq("illustrative")
+    if "date" not in frame.columns and view.attrs.get("tdi_view", {}).get("date"):
+        frame["date"] = view.attrs["tdi_view"]["date"]
+    return frame[[c for c in EXPORT_FIELDS if c in frame.columns]]
+
+
+def _plain(value):
+    """A JSON-ready Python scalar (NaN → None, numpy → builtin)."""
+    if value is None:
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def view_state(view: gpd.GeoDataFrame) -> dict:
+    """The ``tdi_view`` member: filter state, counts and data provenance."""
+    state = dict(view.attrs.get("tdi_view", {}))
+    illustrative = _properties_frame(view).get("illustrative", pd.Series(dtype=bool))
+    state["territories"] = int(len(view))
+    state["illustrative_territories"] = int(illustrative.fillna(False).astype(bool).sum())
+    prov = reference.provenance()
+    state["reference"] = {"source": prov["source"], "cog_year": prov["cog_year"], "licence": prov["licence"]}
+    state["generator"] = f"tdi-geo {__version__}"
+    if state["illustrative_territories"]:
+        state["warning"] = (
+            "Certains territoires sont illustratifs (propriété illustrative=true) : leur composition "
+            "est inventée pour compléter la carte et n'est pas une donnée publiée."
+        )
+    return json.loads(json.dumps(state, default=_plain))
+
+
+def rfc7946_geometries(geoms) -> np.ndarray:
+    """Valid, rounded geometries with counter-clockwise exterior rings (RFC 7946 §3.1.6)."""
+    arr = np.asarray(geoms, dtype=object)
+    arr = shapely.transform(arr, lambda c: np.round(c, EXPORT_DECIMALS))
+    invalid = ~shapely.is_valid(arr)
+    if invalid.any():
+        arr[invalid] = shapely.make_valid(arr[invalid], method="structure", keep_collapsed=False)
+    return shapely.orient_polygons(arr, exterior_cw=False)
+
+
+def to_geojson(view: gpd.GeoDataFrame) -> dict:
+    """The view as an RFC 7946 FeatureCollection.
+
+    Parameters
+    ----------
+    view : GeoDataFrame
+        A view in any CRS (converted to WGS84), one row per territory.
+
+    Returns
+    -------
+    dict
+        ``{"type": "FeatureCollection", "tdi_view": {...}, "features": [...]}``;
+        each feature has ``id`` (territory id) and the :data:`EXPORT_FIELDS`
+        present in the view as properties.
+
+    Examples
+    --------
+    >>> fc = to_geojson(build_view(prog, "2019-09-24", regions=["53"]))
+    >>> {f["properties"]["region"] for f in fc["features"]}
+    {'53'}
+    """
+    _check_view(view)
+    if view.crs is not None and view.crs.to_epsg() != 4326:
+        view = view.to_crs(4326)
+    props = _properties_frame(view)
+    geoms = rfc7946_geometries(view.geometry.values)
+    records = props.to_dict("records")
+    features = []
+    for record, geom in zip(records, geoms):
+        properties = {key: _plain(value) for key, value in record.items()}
+        features.append(
+            {
+                "type": "Feature",
+                "id": properties["id"],
+                "geometry": None if geom is None or geom.is_empty else shapely.geometry.mapping(geom),
+                "properties": properties,
+            }
+        )
+    return {"type": "FeatureCollection", "tdi_view": view_state(view), "features": features}
+
+
+def geojson_bytes(view: gpd.GeoDataFrame) -> bytes:
+    """:func:`to_geojson` serialised as UTF-8 JSON (compact)."""
+    return json.dumps(to_geojson(view), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _neutralise(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def to_csv(view: gpd.GeoDataFrame) -> str:
+    """The view's properties as CSV text (comma, header row, no geometry).
+
+    Booleans are written ``true``/``false``, missing values as empty cells,
+    and text cells starting with ``= + - @`` or a tab are prefixed with ``'``
+    so a spreadsheet does not run them as formulas.
+    """
+    _check_view(view)
+    frame = _properties_frame(view).copy()
+    for col in frame.columns:
+        series = frame[col]
+        if series.dtype == bool or pd.api.types.is_bool_dtype(series):
+            frame[col] = series.map({True: "true", False: "false"})
+        elif series.dtype == object or pd.api.types.is_string_dtype(series):
+            frame[col] = series.map(_neutralise)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return buffer.getvalue()
+
+
+def csv_bytes(view: gpd.GeoDataFrame) -> bytes:
+    """:func:`to_csv` as UTF-8 with a byte-order mark, so spreadsheets read the accents."""
+    return to_csv(view).encode("utf-8-sig")
+
+
+def export_view_file(
+    prog,
+    date,
+    regions=(),
+    pillar: str | None = None,
+    indicator: str = "status",
+    fmt: str = "geojson",
+    out: Path | str = "vue.geojson",
+    statuses=(),
+    fragile_only: bool = False,
+    documented_only: bool = False,
+    resolution: str = "fine",
+) -> Path:
+    """Build a view and write it to a file (the CLI's ``export`` command).
+
+    Parameters
+    ----------
+    prog : Programme
+    date, regions, pillar, indicator, statuses, fragile_only, documented_only :
+        As :func:`tdi_geo.indicators.build_view`.
+    fmt : {"geojson", "csv"}
+    out : Path
+        Output file; its folder must exist.
+    resolution : str
+        Geometry resolution (``fine`` by default for files).
+
+    Returns
+    -------
+    Path
+    """
+    from tdi_geo.indicators import build_view
+
+    if fmt not in FORMATS:
+        raise ValueError(f"Format inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"Le dossier « {out.parent} » n'existe pas.")
+    view = build_view(
+        prog,
+        date,
+        regions=regions,
+        pillar=pillar,
+        statuses=statuses,
+        fragile_only=fragile_only,
+        documented_only=documented_only,
+        indicator=indicator,
+        resolution=resolution,
+    )
+    out.write_bytes(geojson_bytes(view) if fmt == "geojson" else csv_bytes(view))
+    return out

@@ -1,0 +1,102 @@
+"""Shared fixtures: a small programme dataset built here, and the browser switch.
+
+The dataset uses real EPCI codes of the reference and made-up programme facts,
+so map, export and app tests can state their expectations from the rows below.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+#: Territory rows of the small dataset: id, name, région, provenance, members (SIREN), from, to.
+SMALL_TERRITORIES = [
+    ("nord-fc", "Nord Franche-Comté", "27", "documented", ["200065647", "200069052"], "2018-11-22", ""),
+    ("lamballe", "Lamballe Terre et Mer", "53", "documented", ["200069391"], "2019-09-24", ""),
+    ("st-brieuc", "Saint-Brieuc Baie d'Armor", "53", "documented", ["200069409"], "2019-09-24", ""),
+    ("auray", '<b>Auray & "Quiberon"</b>', "53", "illustrative", ["200043123"], "2018-11-22", ""),
+    ("formule", "=HYPERLINK(\"http://x\")", "52", "illustrative", ["200000438"], "2018-11-22", ""),
+    ("ouest-guyane", "Ouest guyanais", "03", "illustrative", ["249730037"], "2018-11-22", ""),
+    ("guingamp", "Guingamp-Paimpol", "53", "documented", ["200067981"], "2018-11-22", "2019-09-24"),
+]
+SMALL_DATES = ["2018-11-22", "2019-07-25", "2019-09-24"]
+
+
+def _write(path: Path, header: list[str], rows: list[list]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_small_dataset(folder: Path) -> Path:
+    """Write the small dataset into ``folder`` (created) and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "territories.csv", ["id", "name", "region", "provenance", "partial", "source", "note"], [
+        [tid, name, region, prov, "false", "https://example.org/" + tid if prov == "documented" else "", ""]
+        for tid, name, region, prov, _, _, _ in SMALL_TERRITORIES
+    ])
+    _write(folder / "memberships.csv",
+           ["territory_id", "epci_siren", "insee_com", "valid_from", "valid_to", "basis", "source", "note"], [
+               [tid, siren, "", start, end, "source" if prov == "documented" else "illustrative", "", ""]
+               for tid, _, _, prov, sirens, start, end in SMALL_TERRITORIES for siren in sirens
+           ])
+    _write(folder / "versions.csv", ["date", "label", "expected_territories", "source"],
+           [[d, f"Version du {d}", "", "test"] for d in SMALL_DATES])
+    _write(folder / "status_events.csv", ["territory_id", "date", "status", "fragile", "provenance", "source"], [
+        ["nord-fc", "2019-03-19", "contract_signed", "false", "documented", "https://example.org/nfc"],
+        ["lamballe", "2019-09-24", "engaged", "true", "illustrative", ""],
+        ["auray", "2019-06-01", "protocol_signed", "false", "illustrative", ""],
+        ["ouest-guyane", "2019-06-01", "engaged", "false", "illustrative", ""],
+    ])
+    _write(folder / "projects.csv", [
+        "id", "territory_id", "pillar", "date", "state_commitment", "amount_state_operators_eur",
+        "amount_territoires_innovation_eur", "amount_region_eur", "amount_other_eur", "provenance", "source",
+    ], [
+        ["p1", "nord-fc", "innover", "2019-04-01", "true", "1000000", "0", "200000", "", "illustrative", ""],
+        ["p2", "nord-fc", "recruter", "2019-05-01", "false", "", "500000", "", "", "illustrative", ""],
+        ["p3", "lamballe", "innover", "2019-09-24", "true", "300000", "", "", "", "illustrative", ""],
+        ["p4", "auray", "attirer", "2019-08-01", "false", "", "", "50000", "", "illustrative", ""],
+        ["p5", "ouest-guyane", "recruter", "2019-02-01", "true", "80000", "", "", "", "illustrative", ""],
+    ])
+    _write(folder / "national_figures.csv", ["date", "indicator", "value", "unit", "source"], [
+        ["2019-09-24", "territories", "6", "territoires", "Test : chiffres inventés"],
+        ["2019-09-24", "signed", "2", "territoires", "Test : chiffres inventés"],
+    ])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory) -> Path:
+    """Directory of the small dataset (session-wide, read-only)."""
+    return write_small_dataset(tmp_path_factory.mktemp("small") / "dataset")
+
+
+@pytest.fixture(scope="session")
+def small_programme(small_dataset):
+    from tdi_geo.programme import load_programme
+
+    return load_programme(small_dataset)
+
+
+def chromium_path() -> str | None:
+    """The Debian chromium used by the browser tests, or None."""
+    for candidate in (os.environ.get("TDI_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path to chromium; skip locally without it, fail in CI (``CI=true``)."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium est introuvable alors que CI=true : les tests navigateur doivent tourner.")
+        pytest.skip("chromium absent (installer : apt-get install chromium)")
+    return path
