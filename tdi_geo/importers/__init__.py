@@ -125,7 +125,8 @@ def _analyse(files, column_map, date, base_dataset, provenance, max_bytes, dry_r
             else:
                 p.report.errors.append(
                     f"« {p.report.file} » : date de la version de périmètre inconnue : le nom du fichier et son "
-                    "contenu n'en donnent pas une seule. Précisez-la avec --date AAAA-MM-JJ."
+                    "contenu n'en donnent pas une seule. Précisez-la avec --date AAAA-MM-JJ (dans l'application : "
+                    "champ « Date de la version de périmètre »)."
                 )
                 continue
         merge_perimeter(tables, p, version_date, provenance, dry_run=dry_run)

@@ -268,7 +268,8 @@ def _missing_message(report: ImportReport, grid: pd.DataFrame, row: int, kind: s
     return (
         f"{_where(report, row + 1 if len(grid) else None)} : colonne(s) obligatoire(s) manquante(s) pour une "
         f"{KINDS[kind].label} : {wanted}. Colonnes trouvées : {shown}. Renommez la colonne dans le fichier ou "
-        "indiquez la correspondance (option --map « COLONNE=CHAMP », par exemple --map \"Code commune=insee_com\")."
+        "indiquez la correspondance (option --map « COLONNE=CHAMP », par exemple --map \"Code commune=insee_com\" ; "
+        "dans l'application : zone « Correspondance de colonnes »)."
     )
 
 
