@@ -58,7 +58,8 @@ BASES: dict[str, str] = {
 
 DATASET_ENV = "TDI_GEO_DATASET"
 
-_COLUMNS: dict[str, list[str]] = {
+#: Columns of each table of a dataset directory (docs/DATA_MODEL.md).
+TABLE_COLUMNS: dict[str, list[str]] = {
     "territories": ["id", "name", "region", "provenance", "partial", "source", "note"],
     "memberships": ["territory_id", "epci_siren", "insee_com", "valid_from", "valid_to", "basis", "source", "note"],
     "versions": ["date", "label", "expected_territories", "source"],
@@ -107,7 +108,7 @@ def default_dataset_dir() -> Path:
 
 def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
     path = dataset_dir / f"{name}.csv"
-    columns = _COLUMNS[name]
+    columns = TABLE_COLUMNS[name]
     if not path.exists():
         if name in ("territories", "memberships", "versions"):
             raise FileNotFoundError(
@@ -138,7 +139,7 @@ def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
 @lru_cache(maxsize=8)
 def _load_cached(dataset_dir: str, mtime_key: tuple) -> Programme:
     path = Path(dataset_dir)
-    tables = {name: _read_table(path, name) for name in _COLUMNS}
+    tables = {name: _read_table(path, name) for name in TABLE_COLUMNS}
     meta_path = path / "dataset.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
     return Programme(dataset_dir=path, meta=meta, **tables)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from tdi_geo.importers._checks import FORMULA_START, ParsedFile, _rows, _where
 from tdi_geo.importers._columns import normalize_label
-from tdi_geo.programme import _COLUMNS as TABLE_COLUMNS
+from tdi_geo.programme import TABLE_COLUMNS
 
 TABLES = ("territories", "memberships", "versions", "status_events", "projects", "national_figures")
 #: Name of the pointer file that designates a workspace's current dataset.
