@@ -368,7 +368,7 @@ def _redraw(page, traffic: Traffic, visit: Visit, region: str, region_code: str,
     if found is None:
         raise BenchError(
             f"the shapes did not change within {timeout:.0f} s after {visit.redraw_how} "
-            f"(still {before} shapes)"
+            f"(still {before} shapes)" + _page_diagnosis(page)
         )
     visit.redraw_first_s = (found[0] - start_ms) / 1000
     _wait_quiet(traffic, page)
@@ -376,6 +376,18 @@ def _redraw(page, traffic: Traffic, visit: Visit, region: str, region_code: str,
     visit.redraw_s = (settled_ms - start_ms) / 1000
     visit.redraw_ws_bytes = traffic.ws_bytes - ws0
     visit.redraw_http_bytes = traffic.http_bytes - http0
+
+
+def _page_diagnosis(page) -> str:
+    """Error boxes shown by Streamlit, and a screenshot, to explain a failed wait."""
+    try:
+        errors = page.locator('[data-testid="stException"], [data-testid="stAlert"]').all_inner_texts()
+        shot = Path(tempfile.gettempdir()) / f"bench_app_failure_{int(time.time())}.png"
+        page.screenshot(path=str(shot), full_page=True)
+    except Exception as exc:  # the page itself may be gone
+        return f"\n(no diagnosis: {exc})"
+    text = "\n".join(e.strip()[:500] for e in errors) or "(no error box on the page)"
+    return f"\npage says:\n{text}\nscreenshot: {shot}"
 
 
 def visit_once(browser, url: str, timeout: float, redraw: dict | None = None, shot: Path | None = None) -> Visit:
@@ -390,11 +402,10 @@ def visit_once(browser, url: str, timeout: float, redraw: dict | None = None, sh
         page.goto(url, wait_until="commit", timeout=timeout * 1000)
         found = _wait_for_shapes(page, start_ms, timeout)
         if found is None:
-            if shot:
-                page.screenshot(path=str(shot))
             raise BenchError(
                 f"no '{SHAPES}' in any frame of {url} after {timeout:.0f} s "
-                f"(frames: {[f.url[:80] for f in page.frames]}; blocked: {visit.blocked}; a canvas renderer or a map outside an iframe is not seen)"
+                f"(frames: {[f.url[:80] for f in page.frames]}; blocked: {visit.blocked}; "
+                "a canvas renderer or a map outside an iframe is not seen)" + _page_diagnosis(page)
             )
         visit.shapes_s = (found[0] - start_ms) / 1000
         _wait_quiet(traffic, page)
