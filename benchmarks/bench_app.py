@@ -74,6 +74,7 @@ _SHAPES_LOGGER = """
   const selector = '%s';
   const log = [];
   window.__benchShapes = log;
+  window.__benchFrameLoaded = null;
   const watched = new WeakSet();
   let last = -1;
   const docs = () => {
@@ -90,6 +91,9 @@ _SHAPES_LOGGER = """
   };
   setInterval(() => {
     for (const doc of docs()) {
+      if (window.__benchFrameLoaded === null && doc.location.href !== 'about:blank') {
+        window.__benchFrameLoaded = Date.now();
+      }
       if (!watched.has(doc)) {
         watched.add(doc);
         new MutationObserver(check).observe(doc, {childList: true, subtree: true});
@@ -202,6 +206,8 @@ class Visit:
     blocked: list[str] = field(default_factory=list)
     largest: list[tuple[int, str]] = field(default_factory=list)
     shapes_settled_s: float = float("nan")
+    first_ws_s: float = float("nan")
+    frame_s: float = float("nan")
     redraw_s: float = float("nan")
     redraw_first_s: float = float("nan")
     redraw_shapes: int = 0
@@ -238,11 +244,15 @@ class Traffic:
         cdp.on("Network.webSocketHandshakeResponseReceived", self._handshake)
         self.ws_extensions = ""
         self.ws_wire_estimate = 0
+        self.first_ws_epoch: float | None = None
+        self._clock_offset: float | None = None  # wall time - CDP monotonic time
         self._deflaters: dict[str, object] = {}
         cdp.send("Network.enable")
 
     def _sent(self, event):
         self._urls[event["requestId"]] = event["request"]["url"]
+        if self._clock_offset is None and "wallTime" in event:
+            self._clock_offset = event["wallTime"] - event["timestamp"]
 
     def _finished(self, event):
         size = int(event.get("encodedDataLength", 0))
@@ -283,6 +293,8 @@ class Traffic:
         self.ws_wire_estimate += self._deflated_size(event["requestId"], data)
         self.ws_bytes += size
         self.ws_frames += 1
+        if self.first_ws_epoch is None and self._clock_offset is not None:
+            self.first_ws_epoch = event["timestamp"] + self._clock_offset
         self.last_event = time.perf_counter()
 
 
@@ -414,6 +426,11 @@ def visit_once(browser, url: str, timeout: float, redraw: dict | None = None, sh
         visit.http_bytes, visit.http_requests = traffic.http_bytes, traffic.http_requests
         visit.frontend_bytes = traffic.frontend_bytes
         visit.ws_extensions = traffic.ws_extensions
+        if traffic.first_ws_epoch is not None:
+            visit.first_ws_s = traffic.first_ws_epoch - start_ms / 1000
+        frame_ms = page.evaluate("window.__benchFrameLoaded")
+        if frame_ms:
+            visit.frame_s = (frame_ms - start_ms) / 1000
         visit.ws_wire_estimate = traffic.ws_wire_estimate
         visit.ws_bytes, visit.ws_frames = traffic.ws_bytes, traffic.ws_frames
         visit.largest = sorted(traffic.sizes, reverse=True)[:4]
@@ -450,6 +467,8 @@ def summarise(name: str, visits: list[Visit]) -> dict:
         "shapes_s": _median([v.shapes_s for v in visits]),
         "shapes_min_s": min(v.shapes_s for v in visits),
         "shapes_settled_s": _median([v.shapes_settled_s for v in visits]),
+        "first_ws_s": _median([v.first_ws_s for v in visits]),
+        "frame_s": _median([v.frame_s for v in visits]),
         "shapes": visits[-1].shapes,
         "http": _median([v.http_bytes for v in visits]),
         "http_requests": _median([v.http_requests for v in visits]),
@@ -513,6 +532,8 @@ def print_report(ours: dict | None, peer: dict | None, runs: int) -> None:
         bytes_rest_target = f"{_check(ours['beyond_frontend'] <= TARGET_BYTES)} <= {_mb(TARGET_BYTES)}"
     row("time to first shapes (median)", "shapes_s", secs, shapes_target)
     row("time to shapes (min)", "shapes_min_s", secs)
+    row("  first websocket frame (median)", "first_ws_s", secs)
+    row("  map iframe document (median)", "frame_s", secs)
     row("time to last shape change (median)", "shapes_settled_s", secs)
     row("shapes drawn (paths)", "shapes", count)
     row("HTTP received (encoded)", "http", mbs)
