@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 from app_panels import detail, kpis, sidebar, url_state
 from tdi_geo import assets, export, mapping, reference
+from tdi_geo.importers import current_dataset
 from tdi_geo.indicators import INDICATORS, build_view, national_kpis
 from tdi_geo.perimeters import diff_geometries, perimeter_diff
 from tdi_geo.programme import (
@@ -85,17 +86,13 @@ def _fr_date(date: str) -> str:
 
 
 # --- dataset -------------------------------------------------------------------
+# Lazy tabs: only the open tab runs, so the map page never pays for the import
+# widgets. The data shown: $TDI_GEO_DATASET when set, else the import
+# workspace's current dataset, else the embedded one.
 
-tab_map, tab_import = st.tabs(["Carte", "Importer des fichiers officiels"])
-imported = None
-with tab_import:
-    if importlib.util.find_spec("app_panels.import_panel") is not None:
-        from app_panels.import_panel import render_import_panel
-
-        imported = render_import_panel(IMPORT_WORKSPACE)
-    else:
-        st.info("L'import de fichiers officiels n'est pas encore disponible dans cette version.")
-dataset_dir = str(imported) if imported else os.environ.get(DATASET_ENV) or None
+tab_map, tab_import = st.tabs(["Carte", "Importer des fichiers officiels"], key="page_tab", on_change="rerun")
+pinned = os.environ.get(DATASET_ENV) or None
+dataset_dir = pinned or (str(current_dataset(IMPORT_WORKSPACE) or "") or None)
 stamp = _dataset_stamp(dataset_dir)
 try:
     prog = _programme(dataset_dir, stamp)
@@ -103,21 +100,37 @@ try:
     opening_date = default_date(prog)
 except (FileNotFoundError, ValueError) as exc:
     tab_map.error(f"Impossible de charger les données du programme : {exc}")
-    st.stop()
+    prog = None
 regions = reference.region_names()
-versions = versions_table(prog)
 
 # --- state: URL (first run of a session) → widgets → URL -------------------------
 
-if "_tdi_seeded" not in st.session_state:
-    first_state, url_warnings = url_state.parse_query_params(
-        st.query_params.to_dict(), dates, regions, opening_date
-    )
-    sidebar.seed_from_state(first_state)
-    st.session_state["_tdi_seeded"] = True
-else:
-    url_warnings = []
-state = sidebar.render(versions, regions)
+url_warnings: list[str] = []
+if prog is not None:
+    versions = versions_table(prog)
+    if "_tdi_seeded" not in st.session_state:
+        first_state, url_warnings = url_state.parse_query_params(
+            st.query_params.to_dict(), dates, regions, opening_date
+        )
+        sidebar.seed_from_state(first_state)
+        st.session_state["_tdi_seeded"] = True
+    # Rendered on both tabs so the filters survive a visit to the import tab.
+    state = sidebar.render(versions, regions)
+
+if tab_import.open:
+    with tab_import:
+        if pinned:
+            st.info(f"La variable {DATASET_ENV} impose le jeu de données affiché ({pinned}) : "
+                    "un jeu importé ici n'est pas affiché tant qu'elle est définie.")
+        if importlib.util.find_spec("app_panels.import_panel") is None:
+            st.info("L'import de fichiers officiels n'est pas disponible dans cette version.")
+        else:
+            from app_panels.import_panel import render_import_panel
+
+            render_import_panel(IMPORT_WORKSPACE)
+    st.stop()
+if prog is None:
+    st.stop()
 
 with tab_map:
     st.title("Territoires d'industrie")
@@ -149,13 +162,8 @@ with tab_map:
             st.warning(f"Vue impossible à construire : {exc}")
             st.stop()
 
-    if not state["date_from"]:
-        kpis.render(
-            national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
-            national_figures(prog, state["date"]),
-            filtered=len(view) != row["territories"] or bool(state["pillar"]),
-            date_label=_fr_date(state["date"]),
-        )
+    kpi_box = st.container()  # filled after the map, so the map's message goes first
+
 
     # Territory: URL/selectbox value, replaced by a new click on the map.
     ids = shown["id"].tolist()
@@ -220,6 +228,15 @@ with tab_map:
         )
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
+
+if not state["date_from"]:
+    with kpi_box:
+        kpis.render(
+            national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
+            national_figures(prog, state["date"]),
+            filtered=len(view) != row["territories"] or bool(state["pillar"]),
+            date_label=_fr_date(state["date"]),
+        )
 
 wanted = url_state.to_query_params({**state, "territory": territory}, opening_date)
 if wanted != st.query_params.to_dict():

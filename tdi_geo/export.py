@@ -146,15 +146,17 @@ def to_geojson(view: gpd.GeoDataFrame) -> dict:
         view = view.to_crs(4326)
     props = _properties_frame(view)
     geoms = rfc7946_geometries(view.geometry.values)
+    # shapely writes plain JSON arrays (mapping() would give tuples).
+    texts = shapely.to_geojson(geoms)
     records = props.to_dict("records")
     features = []
-    for record, geom in zip(records, geoms):
+    for record, geom, text in zip(records, geoms, texts):
         properties = {key: _plain(value) for key, value in record.items()}
         features.append(
             {
                 "type": "Feature",
                 "id": properties["id"],
-                "geometry": None if geom is None or geom.is_empty else shapely.geometry.mapping(geom),
+                "geometry": None if geom is None or geom.is_empty else json.loads(text),
                 "properties": properties,
             }
         )

@@ -441,62 +441,146 @@ def territory_at(display_view: gpd.GeoDataFrame, lat: float, lng: float) -> str 
     return str(display_view.iloc[int(hits[0])]["id"])
 
 
-# --- GeoJSON for the browser -----------------------------------------------------------
+# --- compact geometry for the browser ------------------------------------------------------
+#
+# The map's shapes travel inside the component's arguments (websocket). GeoJSON
+# spends ~18 characters per vertex; here each path is an encoded polyline
+# string (quantised, delta-encoded, zigzag, 5-bit chunks with a continuation
+# bit, as Google's polyline algorithm, applied to lng/lat), about 5 characters
+# per vertex. The 64 symbols are the URL-safe base64 alphabet, so the strings
+# never contain characters that JSON, HTML or Jinja (folium renders scripts
+# through Jinja twice) would alter. The browser decodes them with a few lines
+# of JS (``_DECODER_JS``).
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_ALPHABET_CODES = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
+_SYMBOL = {ch: i for i, ch in enumerate(_ALPHABET)}
 
 
-def _rounded(geoms: np.ndarray, decimals: int) -> np.ndarray:
-    return shapely.transform(geoms, lambda coords: np.round(coords, decimals))
+def encode_paths(geoms, decimals: int) -> list[list[list[str]]]:
+    """Encode (multi)polygons or (multi)lines as nested lists of polyline strings.
 
-
-def _feature_collection(geoms: np.ndarray, ids: list, properties: list[dict]) -> dict:
-    features = []
-    for geom, fid, props in zip(geoms, ids, properties):
-        if geom is None or geom.is_empty:
-            continue
-        features.append(
-            {"type": "Feature", "id": fid, "properties": props, "geometry": shapely.geometry.mapping(geom)}
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-@lru_cache(maxsize=1)
-def context_geojson() -> dict[str, dict]:
-    """Région and département borders as lines (``coarse``, display coordinates).
+    Parameters
+    ----------
+    geoms : array-like of shapely geometries
+    decimals : int
+        Coordinates are rounded to this many decimals (1e-``decimals`` degree).
 
     Returns
     -------
-    dict
-        ``{"departements": FeatureCollection, "regions": FeatureCollection}``:
-        département lines exclude région borders so nothing is drawn twice.
+    list
+        One item per geometry: a list of parts (polygons or lines), each a
+        list of paths (rings; the closing vertex is dropped, Leaflet closes
+        rings). Empty geometries give ``[]``.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    parts, part_geom = shapely.get_parts(arr, return_index=True)
+    is_polygon = shapely.get_type_id(parts) == 3
+    rings_poly, ring_part_poly = shapely.get_rings(parts[is_polygon], return_index=True)
+    poly_part_ids = np.flatnonzero(is_polygon)[ring_part_poly]
+    line_part_ids = np.flatnonzero(~is_polygon)
+    paths = np.concatenate([rings_poly, parts[~is_polygon]])
+    path_part = np.concatenate([poly_part_ids, line_part_ids])
+    order = np.argsort(path_part, kind="stable")
+    paths, path_part = paths[order], path_part[order]
+    closed = np.concatenate([np.ones(len(rings_poly), bool), np.zeros(len(line_part_ids), bool)])[order]
+
+    coords, coord_path = shapely.get_coordinates(paths, return_index=True)
+    if closed.any():  # drop each ring's closing vertex
+        last = np.r_[coord_path[1:] != coord_path[:-1], True]
+        keep = ~(last & closed[coord_path])
+        coords, coord_path = coords[keep], coord_path[keep]
+    quantised = np.round(coords * 10**decimals).astype(np.int64)
+    first = np.r_[True, coord_path[1:] != coord_path[:-1]]
+    delta = quantised.copy()
+    delta[1:] -= quantised[:-1]
+    delta[first] = quantised[first]
+    values = delta.reshape(-1)
+    zigzag = np.where(values < 0, ~(values << 1), values << 1)
+    n_chunks = 1 + sum(((zigzag >> (5 * k)) > 0).astype(int) for k in range(1, 7))
+    ks = np.arange(7)
+    chunks = (zigzag[:, None] >> (5 * ks)) & 31
+    more = ks[None, :] < (n_chunks[:, None] - 1)
+    symbols = chunks | np.where(more, 0x20, 0)
+    text = _ALPHABET_CODES[symbols[ks[None, :] < n_chunks[:, None]]].tobytes().decode("ascii")
+    per_vertex = n_chunks.reshape(-1, 2).sum(axis=1)
+    per_path = np.bincount(coord_path, weights=per_vertex, minlength=len(paths)).astype(int)
+    ends = np.cumsum(per_path)
+    starts = ends - per_path
+
+    out: list[list[list[str]]] = [[] for _ in range(len(arr))]
+    last_part = -1
+    for path_index, part_index in enumerate(path_part):
+        if part_index != last_part:
+            out[part_geom[part_index]].append([])
+            last_part = part_index
+        out[part_geom[part_index]][-1].append(text[starts[path_index]:ends[path_index]])
+    return out
+
+
+def decode_path(text: str, decimals: int) -> list[tuple[float, float]]:
+    """Inverse of one :func:`encode_paths` string: ``[(lng, lat), ...]``."""
+    values, index = [], 0
+    while index < len(text):
+        result, shift = 0, 0
+        while True:
+            byte = _SYMBOL[text[index]]
+            index += 1
+            result |= (byte & 31) << shift
+            shift += 5
+            if byte < 32:
+                break
+        values.append(~(result >> 1) if result & 1 else result >> 1)
+    coords = np.cumsum(np.array(values, dtype=np.int64).reshape(-1, 2), axis=0) / 10**decimals
+    return [tuple(c) for c in coords]
+
+
+@lru_cache(maxsize=1)
+def context_paths() -> dict[str, list]:
+    """Région and département borders as encoded lines (``coarse``, display coordinates).
+
+    Département lines exclude région borders so nothing is drawn twice.
     """
     deps = to_display_coordinates(reference.load_departements("coarse"), "region")
     regs = to_display_coordinates(reference.load_regions("coarse"), "code")
     reg_lines = shapely.line_merge(shapely.union_all(shapely.boundary(regs.geometry.values)))
     dep_lines = shapely.line_merge(shapely.union_all(shapely.boundary(deps.geometry.values)))
     dep_only = shapely.difference(dep_lines, shapely.buffer(reg_lines, 1e-5))
-    geoms = _rounded(np.array([reg_lines, dep_only], dtype=object), CONTEXT_DECIMALS)
-    return {
-        "regions": _feature_collection(geoms[:1], ["regions"], [{}]),
-        "departements": _feature_collection(geoms[1:], ["departements"], [{}]),
-    }
+    frames = shapely.boundary(inset_frames().geometry.values)
+    regions, departements, boxes = encode_paths(
+        [reg_lines, dep_only, shapely.union_all(frames)], CONTEXT_DECIMALS
+    )
+    return {"regions": regions, "departements": departements, "insets": boxes}
 
 
-def display_geojson(colored: gpd.GeoDataFrame, indicator_label: str) -> tuple[dict, dict]:
-    """The minimal GeoJSON drawn for a coloured view, and each feature's style.
+def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
+    """What the browser needs to draw a coloured view, compactly.
 
-    Properties are only ``tip`` (escaped tooltip HTML); ids are territory ids.
-    Coordinates are in display space and rounded to :data:`DISPLAY_DECIMALS`.
+    Returns
+    -------
+    dict
+        ``{"k": decimals, "styles": [style, ...], "features": [[id, tip,
+        style index, illustrative, parts], ...]}`` in display coordinates;
+        ``tip`` is escaped tooltip HTML.
     """
     display = to_display_coordinates(colored, "region")
-    tips = [tooltip_html(row, indicator_label) for row in display.drop(columns="geometry").to_dict("records")]
-    geoms = _rounded(display.geometry.values, DISPLAY_DECIMALS)
-    ids = display["id"].astype(str).tolist()
-    data = _feature_collection(geoms, ids, [{"tip": t} for t in tips])
-    styles = {
-        fid: feature_style(fill, bool(ill))
-        for fid, fill, ill in zip(ids, display["fill"], display["illustrative"])
-    }
-    return data, styles
+    records = display.drop(columns="geometry").to_dict("records")
+    encoded = encode_paths(display.geometry.values, DISPLAY_DECIMALS)
+    styles: list[dict] = []
+    index: dict[tuple, int] = {}
+    features = []
+    for record, parts in zip(records, encoded):
+        if not parts:
+            continue
+        illustrative = bool(record["illustrative"])
+        key = (record["fill"], illustrative)
+        if key not in index:
+            index[key] = len(styles)
+            styles.append(feature_style(*key))
+        features.append(
+            [str(record["id"]), tooltip_html(record, indicator_label), index[key], illustrative, parts]
+        )
+    return {"k": DISPLAY_DECIMALS, "styles": styles, "features": features}
 
 
 # --- folium elements ---------------------------------------------------------------------
@@ -604,6 +688,96 @@ class _InsetLabels(MacroElement):
         self.labels = [[latlng, html.escape(text)] for latlng, text in labels]
 
 
+#: Decoder of :func:`encode_paths` strings into Leaflet ``[lat, lng]`` arrays.
+_DECODER_JS = """
+window.tdiDecode = window.tdiDecode || (function() {
+    var alphabet = "%s", symbol = new Int8Array(128);
+    for (var s = 0; s < 64; s++) { symbol[alphabet.charCodeAt(s)] = s; }
+    return function(text, k) {
+        var out = [], i = 0, x = 0, y = 0, scale = Math.pow(10, k);
+        function next() {
+            var result = 0, shift = 0, b;
+            do { b = symbol[text.charCodeAt(i++)]; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
+            return (result & 1) ? ~(result >> 1) : (result >> 1);
+        }
+        while (i < text.length) { x += next(); y += next(); out.push([y / scale, x / scale]); }
+        return out;
+    };
+})();
+""" % _ALPHABET
+
+
+class _EncodedLayer(MacroElement):
+    """Non-interactive lines or polygon outlines from :func:`encode_paths` data."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        """
+        + _DECODER_JS
+        + """
+        (function(parent) {
+            var parts = {{ this.parts|tojson }};
+            var paths = [];
+            parts.forEach(function(part) {
+                {% if this.polygon %}paths.push(part.map(function(r) { return window.tdiDecode(r, {{ this.k }}); }));
+                {% else %}part.forEach(function(p) { paths.push(window.tdiDecode(p, {{ this.k }})); });{% endif %}
+            });
+            if (paths.length) {
+                L.{{ "polygon" if this.polygon else "polyline" }}(paths, {{ this.style|tojson }}).addTo(parent);
+            }
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, parts: list, decimals: int, style: dict, polygon: bool = False):
+        super().__init__()
+        self._name = "TdiEncodedLayer"
+        self.parts = parts
+        self.k = int(decimals)
+        self.style = {**style, "interactive": False}
+        self.polygon = polygon
+
+
+class _TerritoryPolygons(MacroElement):
+    """The view's territories: styled polygons with tooltip, hover and a ``data-tdi-id``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        """
+        + _DECODER_JS
+        + """
+        (function(group) {
+            var data = {{ this.data|tojson }};
+            data.features.forEach(function(f) {
+                var latlngs = f[4].map(function(part) {
+                    return part.map(function(ring) { return window.tdiDecode(ring, data.k); });
+                });
+                var base = data.styles[f[2]];
+                var poly = L.polygon(latlngs, Object.assign(
+                    {className: "tdi-territory" + (f[3] ? " tdi-illustrative" : "")}, base));
+                poly.bindTooltip(f[1], {sticky: true});
+                poly.on("mouseover", function() { poly.setStyle({weight: 2.5, color: "#000000"}); });
+                poly.on("mouseout", function() { poly.setStyle(base); });
+                poly.on("add", function() {
+                    var el = poly.getElement();
+                    if (el) { el.setAttribute("data-tdi-id", f[0]); }
+                });
+                poly.addTo(group);
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "TdiTerritories"
+        self.data = data
+
+
 def base_map(tiles: bool = False, asset_base: str = DEFAULT_ASSET_BASE) -> folium.Map:
     """The stable part of the national map.
 
@@ -617,7 +791,8 @@ def base_map(tiles: bool = False, asset_base: str = DEFAULT_ASSET_BASE) -> foliu
     Returns
     -------
     folium.Map
-        No CDN asset: only Leaflet from ``asset_base``.
+        Context borders, DROM boxes and their labels; no CDN asset, only
+        Leaflet from ``asset_base``.
     """
     fmap = folium.Map(
         location=[46.3, -0.5],
@@ -627,7 +802,6 @@ def base_map(tiles: bool = False, asset_base: str = DEFAULT_ASSET_BASE) -> foliu
         zoom_delta=0.5,
         min_zoom=4,
         max_zoom=12,
-        attribution_control=True,
         control_scale=False,
         zoom_control="topright",
     )
@@ -636,29 +810,13 @@ def base_map(tiles: bool = False, asset_base: str = DEFAULT_ASSET_BASE) -> foliu
         folium.TileLayer(
             "OpenStreetMap", name="Fond OpenStreetMap", attr="© contributeurs OpenStreetMap", control=False
         ).add_to(fmap)
-    context = context_geojson()
-    folium.GeoJson(
-        context["departements"],
-        name="Départements",
-        style_function=lambda _f: {"color": "#9aa3ab", "weight": 0.5, "fill": False},
-        interactive=False,
-        control=False,
-    ).add_to(fmap)
-    folium.GeoJson(
-        context["regions"],
-        name="Régions",
-        style_function=lambda _f: {"color": "#59626b", "weight": 1.2, "fill": False},
-        interactive=False,
-        control=False,
-    ).add_to(fmap)
+    context = context_paths()
+    fmap.add_child(_EncodedLayer(context["departements"], CONTEXT_DECIMALS, {"color": "#9aa3ab", "weight": 0.5}))
+    fmap.add_child(_EncodedLayer(context["regions"], CONTEXT_DECIMALS, {"color": "#59626b", "weight": 1.2}))
+    fmap.add_child(
+        _EncodedLayer(context["insets"], CONTEXT_DECIMALS, {"color": "#8a939b", "weight": 1, "dashArray": "2 3"})
+    )
     frames = inset_frames()
-    folium.GeoJson(
-        _feature_collection(frames.boundary.values, frames["region"].tolist(), [{}] * len(frames)),
-        name="DROM rapprochés",
-        style_function=lambda _f: {"color": "#8a939b", "weight": 1, "dashArray": "2 3", "fill": False},
-        interactive=False,
-        control=False,
-    ).add_to(fmap)
     fmap.add_child(
         _InsetLabels([([box.bounds[3], box.bounds[0]], label) for label, box in zip(frames["label"], frames.geometry)])
     )
@@ -693,25 +851,19 @@ def territory_layer(
     """
     _check_frame(colored, "colored")
     group = folium.FeatureGroup(name="Territoires", control=False)
-    data, styles = display_geojson(colored, indicator_label)
-    default = feature_style(NO_DATA_COLOR, False)
-    folium.GeoJson(
-        data,
-        name="Territoires d'industrie",
-        style_function=lambda f: styles.get(f.get("id"), default),
-        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-    ).add_to(group)
+    group.add_child(_TerritoryPolygons(display_features(colored, indicator_label)))
     if selected:
         chosen = colored[colored["id"] == selected]
         if not chosen.empty:
             display = to_display_coordinates(chosen, "region")
-            folium.GeoJson(
-                _feature_collection(_rounded(display.geometry.values, DISPLAY_DECIMALS), [selected], [{}]),
-                name="Sélection",
-                style_function=lambda _f: {"color": "#d10069", "weight": 3.5, "fill": False},
-                interactive=False,
-            ).add_to(group)
+            group.add_child(
+                _EncodedLayer(
+                    encode_paths(display.geometry.values, DISPLAY_DECIMALS)[0],
+                    DISPLAY_DECIMALS,
+                    {"color": "#d10069", "weight": 3.5, "fill": False, "className": "tdi-selected"},
+                    polygon=True,
+                )
+            )
     group.add_child(_LayerLegend(legend_html(legend)))
     group.add_child(_FitOnViewChange(fit_key, fit_bounds))
     return group

@@ -1,0 +1,236 @@
+"""Specification of the map: classes, colours, legend, escaping, insets, offline assets.
+
+Views are built from the small dataset of ``conftest.py`` (or by hand when a
+case needs precise values), so each expectation follows from rows written in
+the tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from streamlit_folium import _get_feature_group_string, _get_header, _get_map_string
+
+from tdi_geo import assets, mapping
+from tdi_geo.indicators import INDICATORS, build_view
+from tdi_geo.perimeters import diff_geometries
+from tdi_geo.programme import STATUSES
+
+
+def _view(values, indicator="funding_eur", provenance=None, names=None, regions=None):
+    n = len(values)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": [f"t{i}" for i in range(n)],
+            "name": names or [f"Territoire {i}" for i in range(n)],
+            "region": regions or ["53"] * n,
+            "provenance": provenance or ["documented"] * n,
+            indicator: values,
+        },
+        geometry=[shapely.box(i * 0.1, 47, i * 0.1 + 0.05, 47.05) for i in range(n)],
+        crs="EPSG:4326",
+    )
+    return frame
+
+
+def _rendered(fmap, group=None) -> tuple[str, str, str]:
+    """What streamlit-folium sends to the browser: map script, header, layer script."""
+    fmap.get_root().render()
+    fmap.render()
+    header = _get_header(fmap)
+    script = _get_map_string(fmap)
+    layer = _get_feature_group_string(group, fmap) if group is not None else ""
+    return script, header, layer
+
+
+# --- classification ------------------------------------------------------------------
+
+
+def test_quantiles_put_each_value_in_one_of_k_ordered_classes():
+    values = np.arange(100, dtype=float)
+    classes, bins = mapping.classify(values, "quantiles", 5)
+    assert len(bins) == 5
+    assert set(classes) == {0, 1, 2, 3, 4}
+    assert np.all(np.diff(classes) >= 0), "larger values never fall in a lower class"
+    assert np.bincount(classes).tolist() == [20, 20, 20, 20, 20]
+
+
+def test_fisher_jenks_separates_natural_groups():
+    values = [1, 2, 3, 100, 101, 102, 1000, 1001]
+    classes, _ = mapping.classify(values, "fisher_jenks", 3)
+    assert classes.tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
+
+
+def test_missing_values_get_no_class_and_few_distinct_values_few_classes():
+    classes, bins = mapping.classify([0, 0, np.nan, 5, None], "quantiles", 5)
+    assert classes.tolist() == [0, 0, -1, 1, -1]
+    assert bins.tolist() == [0, 5]
+
+
+@pytest.mark.parametrize("scheme,k", [("jenks", 5), ("quantiles", 0), ("quantiles", 12)])
+def test_bad_classification_arguments_are_refused(scheme, k):
+    with pytest.raises(ValueError):
+        mapping.classify([1, 2, 3], scheme, k)
+
+
+# --- colours and legend -------------------------------------------------------------
+
+
+def test_numeric_view_is_coloured_light_to_dark_with_an_explicit_no_data_colour():
+    values = [0, 10, 20, 30, 40, 50, 60, 70, 80, np.nan]
+    colored, legend = mapping.color_view(_view(values), "funding_eur", "quantiles", 5)
+    palette = mapping.SEQUENTIAL[5]
+    assert colored["fill"].iloc[0] == palette[0]
+    assert colored["fill"].iloc[8] == palette[-1]
+    assert colored["fill"].iloc[9] == mapping.NO_DATA_COLOR
+    assert mapping.NO_DATA_COLOR not in palette
+    assert [c for c, _ in legend["items"]] == palette
+    assert legend["no_data"] == (mapping.NO_DATA_COLOR, "Pas de donnée")
+    assert colored["value_text"].iloc[9] == "Pas de donnée"
+
+
+def test_legend_labels_come_from_the_values_in_each_class_in_french():
+    colored, legend = mapping.color_view(_view([1_000_000, 2_500_000, 108_000_000]), "funding_eur", "quantiles", 3)
+    labels = [label for _, label in legend["items"]]
+    assert labels == ["1,0 M€", "2,5 M€", "108 M€"]
+    html_text = mapping.legend_html(legend)
+    assert "Financements mobilisés" in html_text and "Pas de donnée" in html_text
+
+
+def test_status_view_uses_one_distinct_colour_per_status_and_french_labels(small_programme):
+    view = build_view(small_programme, "2019-09-24")
+    colored, legend = mapping.color_view(view, "status")
+    by_status = colored.groupby("status")["fill"].unique()
+    assert all(len(fills) == 1 for fills in by_status)
+    assert len(set(mapping.STATUS_COLORS.values()) | {mapping.NO_DATA_COLOR}) == len(STATUSES) + 1
+    assert {label for _, label in legend["items"]} <= set(STATUSES.values())
+    assert colored.set_index("id").loc["nord-fc", "fill"] == mapping.STATUS_COLORS["contract_signed"]
+
+
+def test_illustrative_territories_are_dashed_pale_and_listed_in_legend_and_tooltip(small_programme):
+    view = build_view(small_programme, "2019-09-24")
+    colored, legend = mapping.color_view(view, "projects")
+    assert legend["illustrative"] is True
+    assert "Illustratif" in mapping.legend_html(legend)
+    data = mapping.display_features(colored, INDICATORS["projects"]["label"])
+    styles = {f[0]: data["styles"][f[2]] for f in data["features"]}
+    flags = {f[0]: f[3] for f in data["features"]}
+    tips = {f[0]: f[1] for f in data["features"]}
+    assert flags["auray"] is True and flags["nord-fc"] is False
+    assert styles["auray"]["dashArray"] and not styles["nord-fc"]["dashArray"]
+    assert styles["auray"]["fillOpacity"] < styles["nord-fc"]["fillOpacity"]
+    assert "Illustratif" in tips["auray"] and "Illustratif" not in tips["nord-fc"]
+
+
+def test_documented_only_view_has_no_illustrative_legend_entry(small_programme):
+    view = build_view(small_programme, "2019-09-24", documented_only=True)
+    _, legend = mapping.color_view(view, "status")
+    assert legend["illustrative"] is False
+    assert "Illustratif" not in mapping.legend_html(legend)
+
+
+def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme):
+    diff = diff_geometries(small_programme, "2019-07-25", "2019-09-24")
+    colored, legend = mapping.color_diff(diff, "2019-07-25", "2019-09-24")
+    fills = colored.set_index("id")["fill"]
+    assert fills["lamballe"] == fills["st-brieuc"] == mapping.DIFF_STYLES["added"][0]
+    assert fills["guingamp"] == mapping.DIFF_STYLES["removed"][0]
+    assert fills["nord-fc"] == mapping.DIFF_STYLES["unchanged"][0]
+    assert len({color for color, _ in mapping.DIFF_STYLES.values()}) == 4
+    labels = dict((c, label) for c, label in legend["items"])
+    assert labels[mapping.DIFF_STYLES["added"][0]] == "Ajouté (2)"
+    assert labels[mapping.DIFF_STYLES["removed"][0]] == "Retiré (1)"
+    assert "25/07/2019 → 24/09/2019" in legend["title"]
+
+
+# --- escaping ----------------------------------------------------------------------------
+
+
+def test_names_are_escaped_in_tooltips_and_legend(small_programme):
+    view = build_view(small_programme, "2019-09-24")
+    colored, legend = mapping.color_view(view, "status")
+    group = mapping.territory_layer(colored, legend, "Statut")
+    _, _, layer = _rendered(mapping.base_map(), group)
+    assert "<b>Auray" not in layer
+    assert "\\u0026lt;b\\u0026gt;Auray" in layer or "&lt;b&gt;Auray" in layer
+    tip = mapping.tooltip_html({**colored.set_index("id").loc["auray"].to_dict(), "id": "auray"}, "Statut")
+    assert "&lt;b&gt;Auray &amp; &quot;Quiberon&quot;&lt;/b&gt;" in tip
+    hostile = {"title": "<img src=x onerror=alert(1)>", "items": [("#fff", "<script>")], "no_data": None,
+               "illustrative": False, "note": ""}
+    assert "<img" not in mapping.legend_html(hostile) and "<script>" not in mapping.legend_html(hostile)
+
+
+# --- geometry for the browser ---------------------------------------------------------------
+
+
+def test_encoded_paths_decode_to_the_rounded_coordinates():
+    poly = shapely.Polygon([(2.123456, 48.1), (2.5, 48.123449), (2.3, 48.6)], holes=[[(2.3, 48.2), (2.35, 48.2), (2.32, 48.25)]])
+    multi = shapely.MultiPolygon([poly, shapely.box(-61.5, 16.0, -61.2, 16.3)])
+    line = shapely.LineString([(0, 0), (-1.23456, 45.6789)])
+    encoded = mapping.encode_paths([multi, line, shapely.Polygon()], 4)
+    assert len(encoded[0]) == 2 and len(encoded[0][0]) == 2, "two polygons, the first with a hole"
+    assert encoded[2] == []
+    exterior = mapping.decode_path(encoded[0][0][0], 4)
+    assert np.allclose(exterior, np.round(np.array(poly.exterior.coords)[:-1], 4))
+    assert np.allclose(mapping.decode_path(encoded[1][0][0], 4), [(0, 0), (-1.2346, 45.6789)])
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", "".join(encoded[0][0])), "only URL-safe characters"
+
+
+def test_overseas_shapes_move_into_their_inset_box_and_metropole_stays():
+    frame = gpd.GeoDataFrame(
+        {"region": ["03", "53"]},
+        geometry=[shapely.box(-54.0, 4.0, -53.0, 5.0), shapely.box(-3.0, 48.0, -2.0, 48.5)],
+        crs="EPSG:4326",
+    )
+    shown = mapping.to_display_coordinates(frame)
+    box = shapely.box(*mapping.DROM_INSETS["03"]["box"])
+    assert box.contains(shown.geometry.iloc[0])
+    assert shown.geometry.iloc[1].equals(frame.geometry.iloc[1])
+    assert frame.geometry.iloc[0].bounds == (-54.0, 4.0, -53.0, 5.0), "the input is not modified"
+
+
+def test_a_click_finds_the_territory_drawn_there_including_in_an_inset(small_programme):
+    view = mapping.to_display_coordinates(build_view(small_programme, "2019-09-24"))
+    guyane = view.set_index("id").loc["ouest-guyane", "geometry"]
+    inside = guyane.representative_point()
+    assert mapping.territory_at(view, inside.y, inside.x) == "ouest-guyane"
+    assert mapping.territory_at(view, 40.0, -30.0) is None
+
+
+# --- offline --------------------------------------------------------------------------------
+
+
+def test_the_map_declares_no_remote_asset_only_the_installed_leaflet(small_programme):
+    view = build_view(small_programme, "2019-09-24")
+    colored, legend = mapping.color_view(view, "status")
+    fmap = mapping.base_map(asset_base="../leaflet-here")
+    group = mapping.territory_layer(colored, legend, "Statut", selected="nord-fc")
+    script, header, layer = _rendered(fmap, group)
+    assert fmap.default_js == [("leaflet", "../leaflet-here/leaflet.js")]
+    assert fmap.default_css == [("leaflet_css", "../leaflet-here/leaflet.css")]
+    assert assets.remote_assets(fmap) == []
+    for text in (script, header, layer):
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//""", text), text[:200]
+        assert "tileLayer" not in text
+    assert (assets.leaflet_dir() / "leaflet.js").is_file()
+    assert assets.leaflet_version().startswith("1.9")
+
+
+def test_tiles_are_off_by_default_and_opt_in():
+    script, _, _ = _rendered(mapping.base_map())
+    assert "tileLayer" not in script
+    script, _, _ = _rendered(mapping.base_map(tiles=True))
+    assert "tileLayer" in script and "openstreetmap" in script.lower()
+
+
+def test_the_base_map_script_does_not_change_with_the_view(small_programme):
+    """A filter change must not remount the map: only the feature group changes."""
+    first, _, _ = _rendered(mapping.base_map())
+    second, _, _ = _rendered(mapping.base_map())
+    norm = lambda s: re.sub(r"_[0-9a-f]{32}", "", s)  # noqa: E731  folium's random ids
+    assert norm(first) == norm(second)
+    assert "tdi-territory" not in first
