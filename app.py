@@ -114,8 +114,7 @@ if prog is not None:
         )
         sidebar.seed_from_state(first_state)
         st.session_state["_tdi_seeded"] = True
-    # Rendered on both tabs so the filters survive a visit to the import tab.
-    state = sidebar.render(versions, regions)
+    state = sidebar.current_state(versions, url_state.default_state(opening_date))
 
 if tab_import.open:
     with tab_import:
@@ -128,6 +127,8 @@ if tab_import.open:
             from app_panels.import_panel import render_import_panel
 
             render_import_panel(IMPORT_WORKSPACE)
+    if prog is not None:
+        sidebar.render(versions, regions)  # keeps the filters for the return to the map
     st.stop()
 if prog is None:
     st.stop()
@@ -162,8 +163,9 @@ with tab_map:
             st.warning(f"Vue impossible à construire : {exc}")
             st.stop()
 
-    kpi_box = st.container()  # filled after the map, so the map's message goes first
-
+    # The map goes first: its message reaches the browser before the KPIs' and
+    # the sidebar's, so its frame starts loading while they are drawn.
+    kpi_box = st.container()
 
     # Territory: URL/selectbox value, replaced by a new click on the map.
     ids = shown["id"].tolist()
@@ -229,6 +231,8 @@ with tab_map:
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
 
+if sidebar.render(versions, regions) != state:
+    st.rerun()  # defensive: the widgets and the state read before them always agree
 if not state["date_from"]:
     with kpi_box:
         kpis.render(

@@ -67,10 +67,9 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
     territory = territories.loc[territory_id] if territory_id in territories.index else None
     st.html(header_html(row, territory))
 
-    cols = st.columns(2)
-    for col, key in zip(cols * 3, ["status", "funding_eur", "projects", "projects_committed", "funding_per_inhabitant"]):
-        if key in row.index:
-            col.markdown(f"**{INDICATORS[key]['label']}** : {format_value(row[key], key)}")
+    keys = [k for k in ("status", "funding_eur", "funding_per_inhabitant", "projects", "projects_committed") if k in row.index]
+    if keys:
+        st.markdown("\n".join(f"- {INDICATORS[k]['label']} : **{format_value(row[k], k)}**" for k in keys))
     if pillar:
         st.caption(f"Projets et montants du pilier « {PILLARS[pillar]} » seulement.")
 

@@ -38,6 +38,42 @@ def seed_from_state(state: dict) -> None:
     st.session_state[TERRITORY_KEY] = state["territory"] or ""
 
 
+def current_state(versions: list[dict], defaults: dict) -> dict:
+    """The state the widgets hold, read before they are drawn.
+
+    The app draws the map before the sidebar (so the map's message reaches
+    the browser first); widget values live in ``st.session_state`` between
+    runs, so they can be read first. Invalid combinations are repaired here,
+    before the widgets exist.
+    """
+    ss = st.session_state
+    dates = [row["date"] for row in versions]
+    for key, widget in _WIDGET_KEYS.items():
+        if widget not in ss:
+            ss[widget] = defaults[key]
+    if ss["w_date"] not in dates:
+        ss["w_date"] = defaults["date"]
+    date = ss["w_date"]
+    earlier = [d for d in dates if d < date]
+    date_from = None
+    if ss.get("w_compare") and earlier:
+        if ss.get("w_date_from") not in earlier:
+            ss["w_date_from"] = earlier[-1]
+        date_from = ss["w_date_from"]
+    return {
+        "date": date,
+        "date_from": date_from,
+        "regions": list(ss["w_regions"] or []),
+        "pillar": ss.get("w_pillar") or None,
+        "indicator": ss["w_indicator"],
+        "scheme": ss["w_scheme"],
+        "statuses": list(ss["w_statuses"] or []),
+        "fragile_only": bool(ss["w_fragile"]),
+        "documented_only": bool(ss["w_documented"]),
+        "tiles": bool(ss["w_tiles"]),
+    }
+
+
 def _fr_date(date: str) -> str:
     y, m, d = date.split("-")
     return f"{d}/{m}/{y}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from functools import lru_cache
 
 import folium
@@ -184,7 +185,10 @@ def classify(values, scheme: str = "quantiles", k: int = 5) -> tuple[np.ndarray,
         bins = distinct
     else:
         classifier = mapclassify.Quantiles if scheme == "quantiles" else mapclassify.FisherJenks
-        bins = np.unique(np.asarray(classifier(vals[ok], k=k).bins, dtype=float))
+        with warnings.catch_warnings():
+            # Ties and the pure-Python Fisher-Jenks only warn; duplicate bins are dropped below.
+            warnings.simplefilter("ignore", UserWarning)
+            bins = np.unique(np.asarray(classifier(vals[ok], k=k).bins, dtype=float))
     bins[-1] = max(bins[-1], distinct[-1])
     classes[ok] = np.searchsorted(bins, vals[ok], side="left")
     return classes, bins
@@ -804,6 +808,10 @@ def base_map(tiles: bool = False, asset_base: str = DEFAULT_ASSET_BASE) -> foliu
         max_zoom=12,
         control_scale=False,
         zoom_control="topright",
+        # Leaflet's keyboard handler focuses the map on mousedown, which makes the
+        # browser scroll the page when the map is partly off-screen: the click then
+        # lands elsewhere. Territories stay reachable from the « Territoire » list.
+        keyboard=False,
     )
     fmap.get_root().header.add_child(Element(_MAP_CSS), name="tdi_css")
     if tiles:

@@ -1,0 +1,159 @@
+"""Specification of the page's widgets, figures and URL state (Streamlit AppTest).
+
+The map component is opaque to AppTest; what it draws is tested in
+``test_browser.py``. Expectations are computed with the library on the data
+the page shows (the embedded dataset), never typed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_panels.kpis import format_kpi
+from tdi_geo import reference
+from tdi_geo.indicators import KPI_LABELS, build_view, national_kpis
+from tdi_geo.perimeters import perimeter_diff
+from tdi_geo.programme import default_date, load_programme, national_figures, versions_table
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture()
+def app(monkeypatch, tmp_path):
+    """A fresh page on the embedded data, isolated from any local import workspace."""
+    monkeypatch.delenv("TDI_GEO_DATASET", raising=False)
+    monkeypatch.setenv("TDI_GEO_WORKSPACE", str(tmp_path / "imports"))
+
+    def make(**params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return load_programme()
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _territory_box(at):
+    return at.selectbox(key="w_territory")
+
+
+def test_default_page_shows_the_published_figures_of_the_default_date_with_their_source(app, prog):
+    at = app()
+    assert not at.exception and not at.error
+    date = default_date(prog)
+    figures = national_figures(prog, date)
+    assert figures, "the embedded data has sourced national figures"
+    shown = _metrics(at)
+    for key, figure in figures.items():
+        assert shown[KPI_LABELS[key]] == format_kpi(key, figure["value"]), key
+    help_texts = " ".join(m.help or "" for m in at.metric)
+    assert next(iter(figures.values()))["source"] in help_texts
+    assert at.query_params["date"] == date
+
+
+def test_page_says_what_the_data_is(app, prog):
+    at = app()
+    row = next(r for r in versions_table(prog) if r["date"] == default_date(prog))
+    text = " ".join(c.value for c in at.caption)
+    assert f"{row['documented']} documentés" in text and f"{row['illustrative']} illustratifs" in text
+    assert f"COG {reference.provenance()['cog_year']}" in text
+
+
+def test_region_in_the_url_restricts_the_page_to_that_region(app, prog):
+    at = app(date="2019-09-24", region="53")
+    assert not at.exception
+    expected = build_view(prog, "2019-09-24", regions=["53"])
+    assert at.multiselect(key="w_regions").value == ["53"]
+    assert set(_territory_box(at).options) - {_territory_box(at).options[0]} == set(expected["name"])
+    assert _metrics(at)[KPI_LABELS["territories"]] == format_kpi("territories", len(expected))
+    assert at.query_params["region"] == "53"
+
+
+def test_bad_url_parameters_give_french_warnings_and_the_default_view(app, prog):
+    at = app(date="2030-01-01", region="53,99", pillar="cuisine", indicator="bonheur", status="fini")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Date « 2030-01-01 » inconnue" in warnings
+    assert "Code de région inconnu ignoré : 99" in warnings
+    assert "Pilier « cuisine » inconnu" in warnings
+    assert "Indicateur « bonheur » inconnu" in warnings
+    assert "Statut inconnu ignoré : fini" in warnings
+    assert at.selectbox(key="w_date").value == default_date(prog)
+    assert at.multiselect(key="w_regions").value == ["53"], "the valid part of the value is kept"
+
+
+def test_unknown_territory_in_the_url_is_reported_not_fatal(app):
+    at = app(territory="<script>nope</script>")
+    assert not at.exception
+    assert any("n'est pas dans la vue" in w.value for w in at.warning)
+    assert _territory_box(at).value == ""
+
+
+def test_changing_widgets_writes_a_shareable_url(app):
+    at = app()
+    at.selectbox(key="w_indicator").set_value("funding_eur").run()
+    at.multiselect(key="w_regions").set_value(["53", "84"]).run()
+    at.selectbox(key="w_pillar").set_value("innover").run()
+    assert at.query_params["indicator"] == "funding_eur"
+    assert at.query_params["region"] == "53,84"
+    assert at.query_params["pillar"] == "innover"
+    again = app(**dict(at.query_params))
+    assert again.selectbox(key="w_indicator").value == "funding_eur"
+    assert again.multiselect(key="w_regions").value == ["53", "84"]
+    assert again.selectbox(key="w_pillar").value == "innover"
+
+
+def test_pillar_filter_keeps_territories_with_projects_in_it_and_counts_only_them(app, prog):
+    at = app(pillar="innover")
+    view = build_view(prog, default_date(prog), pillar="innover")
+    kpis = national_kpis(prog, default_date(prog), territory_ids=view["id"], pillar="innover")
+    assert len(_territory_box(at).options) - 1 == len(view)
+    assert _metrics(at)[KPI_LABELS["projects"]] == format_kpi("projects", kpis["projects"])
+
+
+def test_version_selector_lists_dates_with_their_counts(app, prog):
+    at = app()
+    box = at.selectbox(key="w_date")
+    assert box.options == [f"{r['date'][8:]}/{r['date'][5:7]}/{r['date'][:4]}" + f" — {r['territories']} territoires"
+                           + (f" ({r['documented']} documentés, {r['illustrative']} illustratifs)"
+                              if r["illustrative"] else "") for r in versions_table(prog)]
+
+
+def test_comparison_lists_the_territories_added_between_two_versions(app, prog):
+    at = app(date="2019-09-24", **{"from": "2019-07-25"})
+    assert not at.exception
+    added = perimeter_diff(prog, "2019-07-25", "2019-09-24")["added"]
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Ajoutés ({len(added)})" in text
+    for item in added:
+        assert item["name"] in text
+    assert at.toggle(key="w_compare").value is True
+    assert at.query_params["from"] == "2019-07-25"
+
+
+def test_selected_territory_shows_its_detail_and_stays_in_the_url(app, prog):
+    view = build_view(prog, default_date(prog))
+    documented = view[~view["illustrative"]].iloc[0]
+    at = app(territory=documented["id"])
+    assert _territory_box(at).value == documented["id"]
+    assert at.query_params["territory"] == documented["id"]
+    tables = [df.value for df in at.dataframe]
+    assert any("SIREN" in t.columns for t in tables), "member EPCIs are listed"
+
+
+def test_download_buttons_offer_the_current_view(app):
+    at = app(region="53")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Télécharger GeoJSON", "Télécharger CSV"]

@@ -1,0 +1,213 @@
+"""The real page in headless Chromium, with every non-localhost request blocked.
+
+The app is started with ``streamlit run`` on a free port (embedded data). The
+expectations (which territories are drawn) come from the library's view for
+the same filters. In CI (``CI=true``) these tests fail, never skip, when
+chromium is missing (see ``conftest.chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tdi_geo import mapping
+from tdi_geo.indicators import build_view
+from tdi_geo.programme import default_date, load_programme
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+TIMEOUT_MS = 90_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """URL of the app served by ``streamlit run`` (stopped after the module)."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TDI_GEO_DATASET"}
+    env["TDI_GEO_WORKSPACE"] = str(tmp_path_factory.mktemp("imports"))
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail("Le serveur Streamlit n'a pas démarré :\n" + log.read_text()[-3000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--headless=new", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page that may only talk to localhost; ``page.blocked`` lists the rest."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    blocked: list[str] = []
+
+    def route(r):
+        if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/", r.request.url) or \
+                r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.blocked = blocked
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return load_programme()
+
+
+def _map_frame(page):
+    page.frame_locator(FRAME).locator("path.tdi-territory").first.wait_for(timeout=TIMEOUT_MS)
+    return next(f for f in page.frames if "st_folium" in f.url)
+
+
+def _drawn_ids(page) -> set[str]:
+    frame = _map_frame(page)
+    return set(frame.evaluate(
+        "Array.from(document.querySelectorAll('path.tdi-territory')).map(p => p.getAttribute('data-tdi-id'))"
+    ))
+
+
+def _wait_for_ids(page, expected: set[str]) -> set[str]:
+    deadline = time.time() + TIMEOUT_MS / 1000
+    drawn: set[str] = set()
+    while time.time() < deadline:
+        drawn = _drawn_ids(page)
+        if drawn == expected:
+            break
+        page.wait_for_timeout(200)
+    return drawn
+
+
+def test_default_page_draws_every_territory_with_a_legend_and_no_network(page, app_url, prog, tmp_path):
+    page.goto(app_url)
+    view = build_view(prog, default_date(prog))
+    assert _wait_for_ids(page, set(view["id"])) == set(view["id"])
+    frame = page.frame_locator(FRAME)
+    legend = frame.locator(".tdi-legend")
+    legend.wait_for(timeout=TIMEOUT_MS)
+    text = legend.inner_text()
+    assert "Statut d'engagement" in text and "Pas de donnée" in text and "Illustratif" in text
+    illustrative = set(view.loc[view["illustrative"], "id"])
+    drawn_illustrative = set(_map_frame(page).evaluate(
+        "Array.from(document.querySelectorAll('path.tdi-illustrative')).map(p => p.getAttribute('data-tdi-id'))"
+    ))
+    assert drawn_illustrative == illustrative
+    dashes = _map_frame(page).evaluate(
+        "Array.from(document.querySelectorAll('path.tdi-illustrative')).map(p => p.getAttribute('stroke-dasharray'))"
+    )
+    assert all(dashes), "illustrative territories have a dashed outline"
+    assert frame.locator("img.leaflet-tile").count() == 0, "no tiles by default"
+    page.screenshot(path=str(tmp_path / "carte.png"))
+    assert page.blocked == [], f"requests outside localhost: {page.blocked[:5]}"
+
+
+def test_region_in_the_url_draws_only_that_region(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    expected = set(build_view(prog, "2019-09-24", regions=["53"])["id"])
+    assert _wait_for_ids(page, expected) == expected
+    assert page.blocked == []
+
+
+def test_choosing_a_region_in_the_sidebar_changes_what_is_drawn(page, app_url, prog):
+    page.goto(app_url)
+    everything = set(build_view(prog, default_date(prog))["id"])
+    assert _wait_for_ids(page, everything) == everything
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    box.locator("input").first.click()
+    box.locator("input").first.fill("Bretagne")
+    page.wait_for_timeout(300)
+    box.locator("input").first.press("Enter")
+    expected = set(build_view(prog, default_date(prog), regions=["53"])["id"])
+    assert _wait_for_ids(page, expected) == expected
+    page.wait_for_url(re.compile(r"region=53"), timeout=TIMEOUT_MS)
+
+
+def test_geojson_download_is_exactly_the_view(page, app_url, prog, tmp_path):
+    page.goto(app_url + "?date=2019-09-24&region=53&indicator=funding_eur")
+    expected = build_view(prog, "2019-09-24", regions=["53"], indicator="funding_eur")
+    assert _wait_for_ids(page, set(expected["id"])) == set(expected["id"])
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        page.get_by_role("button", name="Télécharger GeoJSON").click()
+    path = tmp_path / "vue.geojson"
+    info.value.save_as(path)
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    assert {f["id"] for f in collection["features"]} == set(expected["id"])
+    assert collection["tdi_view"]["regions"] == ["53"]
+    assert collection["tdi_view"]["indicator"] == "funding_eur"
+    funding = {f["id"]: f["properties"]["funding_eur"] for f in collection["features"]}
+    assert funding == dict(zip(expected["id"], expected["funding_eur"].astype(int)))
+
+
+def test_clicking_a_territory_opens_its_detail(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    frame = _map_frame(page)
+    target = view.iloc[0]
+    point = mapping.to_display_coordinates(view.iloc[[0]]).geometry.iloc[0].representative_point()
+    page.wait_for_timeout(500)  # let the zoom to the région settle
+    x, y = frame.evaluate(
+        "([lat, lng]) => { const p = window.map.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
+        [point.y, point.x],
+    )
+    box = page.locator(FRAME).bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_url(re.compile(f"territory={re.escape(target['id'])}"), timeout=TIMEOUT_MS)
