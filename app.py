@@ -231,8 +231,12 @@ with tab_map:
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
 
-if sidebar.render(versions, regions) != state:
-    st.rerun()  # defensive: the widgets and the state read before them always agree
+# The widgets must agree with the state read before them; if a widget repaired
+# its value, draw again once (never in a loop).
+if sidebar.render(versions, regions) != state and not st.session_state.get("_tdi_redrawn"):
+    st.session_state["_tdi_redrawn"] = True
+    st.rerun()
+st.session_state["_tdi_redrawn"] = False
 if not state["date_from"]:
     with kpi_box:
         kpis.render(

@@ -89,6 +89,7 @@ DROM_INSETS: dict[str, dict] = {
     "04": {"label": "La Réunion", "box": (-10.2, 43.35, -6.9, 45.15)},
     "06": {"label": "Mayotte", "box": (-10.2, 41.35, -6.9, 43.15)},
 }
+_INSET_LABEL_HEIGHT = 0.3
 #: Bounds (south-west, north-east) of the national view: metropole and insets.
 NATIONAL_BOUNDS = [[41.3, -10.3], [51.2, 9.6]]
 #: Coordinate decimals sent to the browser (1e-4 degree ≈ 11 m, below the ``web`` tolerance).
@@ -206,8 +207,21 @@ def _class_labels(values: np.ndarray, classes: np.ndarray, n: int, indicator: st
         if low == high:
             labels.append(format_value(low, indicator))
         else:
-            labels.append(f"{format_value(low, indicator)} – {format_value(high, indicator)}")
+            labels.append(_range_label(low, high, indicator))
     return labels
+
+
+def _range_label(low: float, high: float, indicator: str) -> str:
+    """« 0,80 – 3,31 €/hab. »: the unit once, unless the two ends use different scales."""
+    unit = INDICATORS[indicator]["unit"]
+    if unit == "€":
+        low_text, high_text = format_euros(low), format_euros(high)
+        if low_text.split()[-1] == high_text.split()[-1]:
+            low_text = low_text.rsplit(" ", 1)[0]
+        return f"{low_text} – {high_text}"
+    if unit == "€/hab.":
+        return f"{format_number(low, 2)} – {format_value(high, indicator)}"
+    return f"{format_number(low)} – {format_value(high, indicator)}"
 
 
 def color_view(view: gpd.GeoDataFrame, indicator: str = "status", scheme: str = "quantiles", k: int = 5):
@@ -280,6 +294,7 @@ def color_diff(diff: gpd.GeoDataFrame, date_a: str, date_b: str):
     out["illustrative"] = _illustrative(out)
     out["fill"] = out["change"].map({k: v[0] for k, v in DIFF_STYLES.items()})
     out["value_text"] = out["change"].map({k: v[1] for k, v in DIFF_STYLES.items()})
+    out["emphasis"] = out["change"] != "unchanged"
     counts = out["change"].value_counts()
     items = [(color, f"{label} ({int(counts.get(key, 0))})") for key, (color, label) in DIFF_STYLES.items()]
     legend = {
@@ -313,13 +328,14 @@ def _fr_date(date: str) -> str:
     return f"{d}/{m}/{y}"
 
 
-def feature_style(fill: str, illustrative: bool) -> dict:
-    """Leaflet path style of one territory: illustrative ones are paler and dashed."""
+def feature_style(fill: str, illustrative: bool, emphasis: bool = False) -> dict:
+    """Leaflet path style of one territory: illustrative ones are paler and dashed;
+    emphasised ones (a diff's changes) get a thick dark outline."""
     return {
         "fillColor": fill,
         "fillOpacity": _ILLUSTRATIVE_FILL_OPACITY if illustrative else _FILL_OPACITY,
-        "color": _OUTLINE,
-        "weight": 1.1 if illustrative else 0.7,
+        "color": "#000000" if emphasis else _OUTLINE,
+        "weight": 2.4 if emphasis else (1.1 if illustrative else 0.7),
         "dashArray": _ILLUSTRATIVE_DASH if illustrative else None,
     }
 
@@ -384,6 +400,7 @@ def _inset_matrices() -> dict[str, list[float]]:
     for code, inset in DROM_INSETS.items():
         minx, miny, maxx, maxy = regions.loc[code, "geometry"].bounds
         bx0, by0, bx1, by1 = inset["box"]
+        by1 -= _INSET_LABEL_HEIGHT  # the label strip at the top of the box stays free
         lat_src = math.radians((miny + maxy) / 2)
         lat_dst = math.radians((by0 + by1) / 2)
         # Sizes in "local metres" (degrees × cos(lat) for longitudes), 8 % margin.
@@ -577,7 +594,7 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
         if not parts:
             continue
         illustrative = bool(record["illustrative"])
-        key = (record["fill"], illustrative)
+        key = (record["fill"], illustrative, bool(record.get("emphasis", False)))
         if key not in index:
             index[key] = len(styles)
             styles.append(feature_style(*key))

@@ -145,6 +145,15 @@ def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme
     assert labels[mapping.DIFF_STYLES["added"][0]] == "Ajouté (2)"
     assert labels[mapping.DIFF_STYLES["removed"][0]] == "Retiré (1)"
     assert "25/07/2019 → 24/09/2019" in legend["title"]
+    data = mapping.display_features(colored, "Évolution")
+    weights = {f[0]: data["styles"][f[2]]["weight"] for f in data["features"]}
+    assert weights["lamballe"] > weights["nord-fc"], "changes stand out at national zoom"
+
+
+def test_range_labels_show_the_unit_once():
+    _, legend = mapping.color_view(_view([0.5, 1.25, 3.0, 4.0], "funding_per_inhabitant"),
+                                   "funding_per_inhabitant", "quantiles", 2)
+    assert [label for _, label in legend["items"]] == ["0,50 – 1,25 €/hab.", "3,00 – 4,00 €/hab."]
 
 
 # --- escaping ----------------------------------------------------------------------------
