@@ -24,7 +24,7 @@ install: $(VENV)/.run-installed
 install-dev: $(VENV)/.dev-installed
 
 run: install
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest
