@@ -1,6 +1,6 @@
 """Performance benchmark of the app against a naive peer (issue #4), in a real browser.
 
-Usage: ``.venv/bin/python benchmarks/bench_app.py [--runs 3] [--app app.py]``
+Usage: ``.venv/bin/python benchmarks/bench_app.py [--runs 3] [--app serve.py]``
 (also run by ``make bench``; needs ``/usr/bin/chromium`` and the Python
 ``playwright`` package, no internet). In one run it starts two Streamlit
 servers on free localhost ports: the real app (``app.py``) and the naive peer
@@ -584,7 +584,7 @@ def measure(browser, server: Server, runs: int, timeout: float, redraw: dict | N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="measured visits per app (default 3)")
-    parser.add_argument("--app", default="app.py", help="the app script, relative to the project root")
+    parser.add_argument("--app", default="serve.py", help="the script `make run` serves (serve.py wraps app.py), relative to the project root")
     parser.add_argument("--no-peer", action="store_true", help="measure the app only")
     parser.add_argument("--region", default="Bretagne", help="région chosen for the redraw")
     parser.add_argument("--region-code", default="53", help="its INSEE code (query-param fallback)")
