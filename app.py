@@ -19,7 +19,7 @@ from app_panels import detail, kpis, sidebar, url_state
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
 from tdi_geo.indicators import INDICATORS, build_view, national_kpis
-from tdi_geo.perimeters import diff_geometries, perimeter_diff
+from tdi_geo.perimeters import perimeter_diff
 from tdi_geo.programme import (
     DATASET_ENV,
     default_date,
@@ -68,16 +68,18 @@ def _view(_prog, stamp, dataset_dir, state_key: tuple):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _diff(_prog, stamp, dataset_dir, date_from: str, date_to: str, regions: tuple):
-    frame = diff_geometries(_prog, date_from, date_to)
-    if regions:
-        frame = frame[frame["region"].isin(regions)].reset_index(drop=True)
-    frame["region_name"] = frame["region"].map(reference.region_names())
-    frame["illustrative"] = frame["provenance"] == "illustrative"
-    frame.attrs["tdi_view"] = {
-        "mode": "diff", "date_from": date_from, "date": date_to, "regions": list(regions),
-        "dataset": str(_prog.meta.get("name") or _prog.dataset_dir.name),
-    }
-    return frame, perimeter_diff(_prog, date_from, date_to)
+    return mapping.diff_view(_prog, date_from, date_to, regions), perimeter_diff(_prog, date_from, date_to)
+
+
+def _export_view(prog, state: dict):
+    """The current view at ``fine`` resolution, built when a download is clicked."""
+    if state["date_from"]:
+        return mapping.diff_view(prog, state["date_from"], state["date"], state["regions"], resolution="fine")
+    return build_view(
+        prog, state["date"], regions=state["regions"], pillar=state["pillar"], statuses=state["statuses"],
+        fragile_only=state["fragile_only"], documented_only=state["documented_only"],
+        indicator=state["indicator"], resolution="fine",
+    )
 
 
 def _fr_date(date: str) -> str:
@@ -208,14 +210,15 @@ with tab_map:
             stem += "_reg-" + "-".join(state["regions"])
         downloads = st.container(horizontal=True, vertical_alignment="center")
         downloads.download_button(
-            "Télécharger GeoJSON", data=lambda: export.geojson_bytes(shown), file_name=f"{stem}.geojson",
+            "Télécharger GeoJSON", data=lambda: export.geojson_bytes(_export_view(prog, state)),
+            file_name=f"{stem}.geojson",
             mime="application/geo+json", on_click="ignore", key="dl_geojson",
         )
         downloads.download_button(
-            "Télécharger CSV", data=lambda: export.csv_bytes(shown), file_name=f"{stem}.csv",
+            "Télécharger CSV", data=lambda: export.csv_bytes(_export_view(prog, state)), file_name=f"{stem}.csv",
             mime="text/csv", on_click="ignore", key="dl_csv",
         )
-        downloads.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (coordonnées WGS84 réelles).")
+        downloads.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, coordonnées WGS84 réelles).")
         if diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
                 names = [item["name"] for item in diff[kind] if item["id"] in set(ids)]

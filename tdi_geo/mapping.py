@@ -307,6 +307,44 @@ def color_diff(diff: gpd.GeoDataFrame, date_a: str, date_b: str):
     return out, legend
 
 
+def diff_view(prog, date_from: str, date_to: str, regions=(), resolution: str = "web") -> gpd.GeoDataFrame:
+    """The view of the comparison mode: territories of both dates with ``change``.
+
+    Parameters
+    ----------
+    prog : Programme
+    date_from, date_to : str
+        The two perimeter versions.
+    regions : iterable of str
+        INSEE région codes to keep; empty means all.
+    resolution : str
+        Reference resolution of the shapes.
+
+    Returns
+    -------
+    GeoDataFrame
+        :func:`tdi_geo.perimeters.diff_geometries` columns plus
+        ``region_name`` and ``illustrative``; the comparison state in
+        ``attrs["tdi_view"]`` (as exports expect).
+    """
+    from tdi_geo.perimeters import diff_geometries
+
+    regions = sorted({str(r) for r in regions})
+    frame = diff_geometries(prog, date_from, date_to, resolution)
+    if regions:
+        frame = frame[frame["region"].isin(regions)].reset_index(drop=True)
+    frame["region_name"] = frame["region"].map(reference.region_names())
+    frame["illustrative"] = frame["provenance"].eq("illustrative")
+    frame.attrs["tdi_view"] = {
+        "mode": "diff",
+        "date_from": date_from,
+        "date": date_to,
+        "regions": regions,
+        "dataset": str(prog.meta.get("name") or prog.dataset_dir.name),
+    }
+    return frame
+
+
 def _illustrative(frame: pd.DataFrame) -> pd.Series:
     if "illustrative" in frame.columns:
         return frame["illustrative"].fillna(False).astype(bool)

@@ -159,3 +159,14 @@ def test_cli_export_refuses_bad_input_in_french(tmp_path, small_dataset, capsys)
     assert "région inconnu" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError):
         export.export_view_file(load_programme(small_dataset), "2019-09-24", out=tmp_path / "nope" / "x.geojson")
+
+
+def test_comparison_view_exports_the_change_of_each_territory(small_programme):
+    from tdi_geo.mapping import diff_view
+
+    view = diff_view(small_programme, "2019-07-25", "2019-09-24", regions=["53"])
+    collection = export.to_geojson(view)
+    _check_rfc7946(collection)
+    changes = {f["id"]: f["properties"]["change"] for f in collection["features"]}
+    assert changes == {"lamballe": "added", "st-brieuc": "added", "auray": "unchanged", "guingamp": "removed"}
+    assert collection["tdi_view"]["mode"] == "diff" and collection["tdi_view"]["date_from"] == "2019-07-25"
