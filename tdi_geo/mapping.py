@@ -92,8 +92,9 @@ DROM_INSETS: dict[str, dict] = {
 _INSET_LABEL_HEIGHT = 0.3
 #: Bounds (south-west, north-east) of the national view: metropole and insets.
 NATIONAL_BOUNDS = [[41.3, -10.3], [51.2, 9.6]]
-#: Coordinate decimals sent to the browser (1e-4 degree ≈ 11 m, below the ``web`` tolerance).
-DISPLAY_DECIMALS = 4
+#: Coordinate decimals sent to the browser: 1e-3 degree (≤ 55 m of rounding) is far
+#: below the 600 m tolerance of the ``web`` shapes, and under a pixel up to zoom 10.
+DISPLAY_DECIMALS = 3
 CONTEXT_DECIMALS = 3
 
 #: Where the app serves :func:`tdi_geo.assets.leaflet_dir`, relative to the map's frame.
@@ -381,23 +382,40 @@ def feature_style(fill: str, illustrative: bool, emphasis: bool = False) -> dict
 # --- text -------------------------------------------------------------------------
 
 
-def tooltip_html(row, indicator_label: str, region_names: dict[str, str] | None = None) -> str:
-    """Escaped HTML of one territory's tooltip."""
+#: Fixed tooltip sentences (French), sent once per layer.
+TOOLTIP_TEXTS = {
+    "status": "Statut",
+    "fragile": "Territoire fragile (chef de projet cofinancé)",
+    "partial": "Périmètre partiel (membres connus seulement)",
+    "illustrative": "Illustratif : composition inventée, pas une donnée publiée",
+}
+#: Bits of the ``flags`` field of a feature sent to the browser.
+FLAG_ILLUSTRATIVE, FLAG_FRAGILE, FLAG_PARTIAL = 1, 2, 4
+
+
+def tooltip_parts(row, indicator_label: str) -> dict:
+    """The pieces of one territory's tooltip, each HTML-escaped.
+
+    The browser joins them (``_TERRITORIES_JS``); nothing in a territory's
+    text can become markup.
+    """
     esc = html.escape
-    region = row.get("region_name") or (region_names or {}).get(row.get("region"), row.get("region") or "")
-    lines = [f"<b>{esc(str(row['name']))}</b>", esc(str(region))]
-    lines.append(f"{esc(indicator_label)} : {esc(str(row['value_text']))}")
+    status = ""
     if indicator_label != INDICATORS["status"]["label"] and isinstance(row.get("status"), str):
-        lines.append(f"Statut : {esc(STATUSES.get(row['status'], row['status']))}")
-    if row.get("fragile") is True:
-        lines.append("Territoire fragile (chef de projet cofinancé)")
-    if row.get("partial") is True:
-        lines.append("<i>Périmètre partiel (membres connus seulement)</i>")
-    if row["illustrative"]:
-        lines.append("<i>Illustratif : composition inventée, pas une donnée publiée</i>")
-    else:
-        lines.append(esc(PROVENANCES.get(row.get("provenance"), str(row.get("provenance") or ""))))
-    return "<br>".join(lines)
+        status = esc(STATUSES.get(row["status"], row["status"]))
+    flags = (
+        (FLAG_ILLUSTRATIVE if bool(row.get("illustrative")) else 0)
+        | (FLAG_FRAGILE if row.get("fragile") is True else 0)
+        | (FLAG_PARTIAL if row.get("partial") is True else 0)
+    )
+    return {
+        "name": esc(str(row["name"])),
+        "region": esc(str(row.get("region_name") or row.get("region") or "")),
+        "value": esc(str(row["value_text"])),
+        "status": status,
+        "provenance": esc(PROVENANCES.get(row.get("provenance"), str(row.get("provenance") or ""))),
+        "flags": flags,
+    }
 
 
 def legend_html(legend: dict) -> str:
@@ -618,28 +636,40 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
     Returns
     -------
     dict
-        ``{"k": decimals, "styles": [style, ...], "features": [[id, tip,
-        style index, illustrative, parts], ...]}`` in display coordinates;
-        ``tip`` is escaped tooltip HTML.
+        ``{"k": decimals, "label", "texts", "regions": [...], "provenances":
+        [...], "styles": [...], "features": [[id, style index, flags, name,
+        région index, value, status, provenance index, parts], ...]}`` in
+        display coordinates. Repeated strings are sent once; every text is
+        HTML-escaped (:func:`tooltip_parts`).
     """
     display = to_display_coordinates(colored, "region")
     records = display.drop(columns="geometry").to_dict("records")
     encoded = encode_paths(display.geometry.values, DISPLAY_DECIMALS)
-    styles: list[dict] = []
-    index: dict[tuple, int] = {}
+    tables: dict[str, dict[str, int]] = {"styles": {}, "regions": {}, "provenances": {}}
+
+    def index_of(table: str, value) -> int:
+        return tables[table].setdefault(value, len(tables[table]))
+
     features = []
     for record, parts in zip(records, encoded):
         if not parts:
             continue
-        illustrative = bool(record["illustrative"])
-        key = (record["fill"], illustrative, bool(record.get("emphasis", False)))
-        if key not in index:
-            index[key] = len(styles)
-            styles.append(feature_style(*key))
-        features.append(
-            [str(record["id"]), tooltip_html(record, indicator_label), index[key], illustrative, parts]
-        )
-    return {"k": DISPLAY_DECIMALS, "styles": styles, "features": features}
+        tip = tooltip_parts(record, indicator_label)
+        style = index_of("styles", (record["fill"], bool(tip["flags"] & FLAG_ILLUSTRATIVE),
+                                    bool(record.get("emphasis", False))))
+        features.append([
+            str(record["id"]), style, tip["flags"], tip["name"], index_of("regions", tip["region"]),
+            tip["value"], tip["status"], index_of("provenances", tip["provenance"]), parts,
+        ])
+    return {
+        "k": DISPLAY_DECIMALS,
+        "label": html.escape(indicator_label),
+        "texts": {key: html.escape(text) for key, text in TOOLTIP_TEXTS.items()},
+        "regions": list(tables["regions"]),
+        "provenances": list(tables["provenances"]),
+        "styles": [feature_style(*key) for key in tables["styles"]],
+        "features": features,
+    }
 
 
 # --- folium elements ---------------------------------------------------------------------
@@ -809,15 +839,23 @@ class _TerritoryPolygons(MacroElement):
         + _DECODER_JS
         + """
         (function(group) {
-            var data = {{ this.data|tojson }};
+            var data = {{ this.data|tojson }}, t = data.texts;
+            function tip(f) {
+                var lines = ["<b>" + f[3] + "</b>", data.regions[f[4]], data.label + " : " + f[5]];
+                if (f[6]) { lines.push(t.status + " : " + f[6]); }
+                if (f[2] & 2) { lines.push(t.fragile); }
+                if (f[2] & 4) { lines.push("<i>" + t.partial + "</i>"); }
+                lines.push((f[2] & 1) ? "<i>" + t.illustrative + "</i>" : data.provenances[f[7]]);
+                return lines.join("<br>");
+            }
             data.features.forEach(function(f) {
-                var latlngs = f[4].map(function(part) {
+                var latlngs = f[8].map(function(part) {
                     return part.map(function(ring) { return window.tdiDecode(ring, data.k); });
                 });
-                var base = data.styles[f[2]];
+                var base = data.styles[f[1]];
                 var poly = L.polygon(latlngs, Object.assign(
-                    {className: "tdi-territory" + (f[3] ? " tdi-illustrative" : "")}, base));
-                poly.bindTooltip(f[1], {sticky: true});
+                    {className: "tdi-territory" + ((f[2] & 1) ? " tdi-illustrative" : "")}, base));
+                poly.bindTooltip(function() { return tip(f); }, {sticky: true});
                 poly.on("mouseover", function() { poly.setStyle({weight: 2.5, color: "#000000"}); });
                 poly.on("mouseout", function() { poly.setStyle(base); });
                 poly.on("add", function() {

@@ -208,6 +208,10 @@ def test_clicking_a_territory_opens_its_detail(page, app_url, prog):
         [point.y, point.x],
     )
     box = page.locator(FRAME).bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    tooltip = page.frame_locator(FRAME).locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=TIMEOUT_MS)
+    assert target["name"] in tooltip.inner_text() and "Bretagne" in tooltip.inner_text()
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_url(re.compile(f"territory={re.escape(target['id'])}"), timeout=TIMEOUT_MS)

@@ -37,6 +37,19 @@ def _view(values, indicator="funding_eur", provenance=None, names=None, regions=
     return frame
 
 
+def _features(data: dict) -> dict[str, dict]:
+    """The browser's per-territory records as dicts (see ``mapping.display_features``)."""
+    keys = ["id", "style", "flags", "name", "region", "value", "status", "provenance", "parts"]
+    out = {}
+    for row in data["features"]:
+        item = dict(zip(keys, row))
+        item["style"] = data["styles"][item["style"]]
+        item["region"] = data["regions"][item["region"]]
+        item["provenance"] = data["provenances"][item["provenance"]]
+        out[item["id"]] = item
+    return out
+
+
 def _rendered(fmap, group=None) -> tuple[str, str, str]:
     """What streamlit-folium sends to the browser: map script, header, layer script."""
     fmap.get_root().render()
@@ -117,13 +130,13 @@ def test_illustrative_territories_are_dashed_pale_and_listed_in_legend_and_toolt
     assert legend["illustrative"] is True
     assert "Illustratif" in mapping.legend_html(legend)
     data = mapping.display_features(colored, INDICATORS["projects"]["label"])
-    styles = {f[0]: data["styles"][f[2]] for f in data["features"]}
-    flags = {f[0]: f[3] for f in data["features"]}
-    tips = {f[0]: f[1] for f in data["features"]}
-    assert flags["auray"] is True and flags["nord-fc"] is False
-    assert styles["auray"]["dashArray"] and not styles["nord-fc"]["dashArray"]
-    assert styles["auray"]["fillOpacity"] < styles["nord-fc"]["fillOpacity"]
-    assert "Illustratif" in tips["auray"] and "Illustratif" not in tips["nord-fc"]
+    feats = _features(data)
+    assert feats["auray"]["flags"] & mapping.FLAG_ILLUSTRATIVE
+    assert not feats["nord-fc"]["flags"] & mapping.FLAG_ILLUSTRATIVE
+    assert feats["auray"]["style"]["dashArray"] and not feats["nord-fc"]["style"]["dashArray"]
+    assert feats["auray"]["style"]["fillOpacity"] < feats["nord-fc"]["style"]["fillOpacity"]
+    assert "Illustratif" in data["texts"]["illustrative"]
+    assert feats["nord-fc"]["provenance"] == "Documenté (source publique)"
 
 
 def test_documented_only_view_has_no_illustrative_legend_entry(small_programme):
@@ -145,8 +158,7 @@ def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme
     assert labels[mapping.DIFF_STYLES["added"][0]] == "Ajouté (2)"
     assert labels[mapping.DIFF_STYLES["removed"][0]] == "Retiré (1)"
     assert "25/07/2019 → 24/09/2019" in legend["title"]
-    data = mapping.display_features(colored, "Évolution")
-    weights = {f[0]: data["styles"][f[2]]["weight"] for f in data["features"]}
+    weights = {i: f["style"]["weight"] for i, f in _features(mapping.display_features(colored, "Évolution")).items()}
     assert weights["lamballe"] > weights["nord-fc"], "changes stand out at national zoom"
 
 
@@ -166,8 +178,8 @@ def test_names_are_escaped_in_tooltips_and_legend(small_programme):
     _, _, layer = _rendered(mapping.base_map(), group)
     assert "<b>Auray" not in layer
     assert "\\u0026lt;b\\u0026gt;Auray" in layer or "&lt;b&gt;Auray" in layer
-    tip = mapping.tooltip_html({**colored.set_index("id").loc["auray"].to_dict(), "id": "auray"}, "Statut")
-    assert "&lt;b&gt;Auray &amp; &quot;Quiberon&quot;&lt;/b&gt;" in tip
+    name = _features(mapping.display_features(colored, "Statut"))["auray"]["name"]
+    assert name == "&lt;b&gt;Auray &amp; &quot;Quiberon&quot;&lt;/b&gt;"
     hostile = {"title": "<img src=x onerror=alert(1)>", "items": [("#fff", "<script>")], "no_data": None,
                "illustrative": False, "note": ""}
     assert "<img" not in mapping.legend_html(hostile) and "<script>" not in mapping.legend_html(hostile)
