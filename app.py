@@ -7,7 +7,6 @@ served from the installed ``django-js-lib-leaflet`` package).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 from app_panels import detail, kpis, sidebar, url_state
+from app_panels.import_panel import render_import_panel
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
 from tdi_geo.indicators import INDICATORS, build_view, national_kpis
@@ -123,12 +123,7 @@ if tab_import.open:
         if pinned:
             st.info(f"La variable {DATASET_ENV} impose le jeu de données affiché ({pinned}) : "
                     "un jeu importé ici n'est pas affiché tant qu'elle est définie.")
-        if importlib.util.find_spec("app_panels.import_panel") is None:
-            st.info("L'import de fichiers officiels n'est pas disponible dans cette version.")
-        else:
-            from app_panels.import_panel import render_import_panel
-
-            render_import_panel(IMPORT_WORKSPACE)
+        render_import_panel(IMPORT_WORKSPACE)
     if prog is not None:
         sidebar.render(versions, regions)  # keeps the filters for the return to the map
     st.stop()
