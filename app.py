@@ -15,6 +15,7 @@ import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 from app_panels import detail, kpis, sidebar, url_state
+from app_panels.text import md_escape
 from app_panels.import_panel import render_import_panel
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
@@ -101,7 +102,7 @@ try:
     dates = version_dates(prog)
     opening_date = default_date(prog)
 except (FileNotFoundError, ValueError) as exc:
-    tab_map.error(f"Impossible de charger les données du programme : {exc}")
+    tab_map.error(md_escape(f"Impossible de charger les données du programme : {exc}"))
     prog = None
 regions = reference.region_names()
 
@@ -121,8 +122,8 @@ if prog is not None:
 if tab_import.open:
     with tab_import:
         if pinned:
-            st.info(f"La variable {DATASET_ENV} impose le jeu de données affiché ({pinned}) : "
-                    "un jeu importé ici n'est pas affiché tant qu'elle est définie.")
+            st.info(md_escape(f"La variable {DATASET_ENV} impose le jeu de données affiché ({pinned}) : "
+                              "un jeu importé ici n'est pas affiché tant qu'elle est définie."))
         render_import_panel(IMPORT_WORKSPACE)
     if prog is not None:
         sidebar.render(versions, regions)  # keeps the filters for the return to the map
@@ -133,7 +134,7 @@ if prog is None:
 with tab_map:
     st.title("Territoires d'industrie")
     for message in url_warnings:
-        st.warning(message)
+        st.warning(md_escape(message))
 
     reference_info = reference.provenance()
     row = next(r for r in versions if r["date"] == state["date"])
@@ -141,7 +142,7 @@ with tab_map:
         f"Périmètre au {_fr_date(state['date'])} : {row['territories']} territoires, dont "
         f"{row['documented']} documentés (source publique) et {row['illustrative']} illustratifs "
         f"(composition inventée pour compléter la carte, contour pointillé). "
-        f"Jeu de données : « {prog.meta.get('name') or prog.dataset_dir.name} ». "
+        f"Jeu de données : « {md_escape(prog.meta.get('name') or prog.dataset_dir.name)} ». "
         f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
     )
 
@@ -157,7 +158,7 @@ with tab_map:
             else:
                 shown, diff = view, None
         except (ValueError, KeyError) as exc:
-            st.warning(f"Vue impossible à construire : {exc}")
+            st.warning(md_escape(f"Vue impossible à construire : {exc}"))
             st.stop()
 
     # The map goes first: its message reaches the browser before the KPIs' and
@@ -174,7 +175,8 @@ with tab_map:
             st.session_state[sidebar.TERRITORY_KEY] = hit
     selected = st.session_state.get(sidebar.TERRITORY_KEY)
     if selected and selected not in ids:
-        st.warning(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : aucun territoire sélectionné.")
+        st.warning(md_escape(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : "
+                             "aucun territoire sélectionné."))
         st.session_state[sidebar.TERRITORY_KEY] = selected = ""
 
     if state["date_from"]:
@@ -217,7 +219,8 @@ with tab_map:
         if diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
                 names = [item["name"] for item in diff[kind] if item["id"] in set(ids)]
-                st.markdown(f"**{title} ({len(names)})** : " + (", ".join(names) if names else "aucun"))
+                listed = ", ".join(md_escape(name) for name in names) if names else "aucun"
+                st.markdown(f"**{title} ({len(names)})** : {listed}")
 
     with side_col:
         names = dict(zip(shown["id"], shown["name"]))
