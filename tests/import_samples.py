@@ -82,7 +82,7 @@ def epci_rows(sample: Sample) -> pd.DataFrame:
 
 def write_base_dataset(directory: Path) -> Path:
     """A small base dataset: one documented territory since 2019, one later version (2024)."""
-    from tdi_geo.programme import _COLUMNS
+    from tdi_geo.programme import TABLE_COLUMNS as _COLUMNS
 
     sample = make_sample()
     directory.mkdir(parents=True, exist_ok=True)
