@@ -191,7 +191,7 @@ with tab_map:
         if shown.empty:
             st.info("Aucun territoire ne correspond à ces filtres.")
         group = mapping.territory_layer(
-            colored, legend, value_label, selected=selected, fit_key=repr((key, state["date_from"])),
+            colored, legend, value_label, selected=selected, fit_key=repr((key[:-1], state["date_from"])),  # not the indicator: recolouring keeps the zoom
             fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
         )
         st_folium(
