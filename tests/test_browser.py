@@ -165,10 +165,12 @@ def test_region_in_the_url_draws_only_that_region(page, app_url, prog):
     assert page.blocked == []
 
 
-def test_choosing_a_region_in_the_sidebar_changes_what_is_drawn(page, app_url, prog):
+def test_choosing_a_region_in_the_sidebar_redraws_the_map_without_reloading_it(page, app_url, prog):
     page.goto(app_url)
     everything = set(build_view(prog, default_date(prog))["id"])
     assert _wait_for_ids(page, everything) == everything
+    # Mark the map's document: a redraw must update it, not reload it (no flicker).
+    _map_frame(page).evaluate("window.__tdiSameDocument = true")
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
     box.locator("input").first.click()
     box.locator("input").first.fill("Bretagne")
@@ -177,6 +179,7 @@ def test_choosing_a_region_in_the_sidebar_changes_what_is_drawn(page, app_url, p
     expected = set(build_view(prog, default_date(prog), regions=["53"])["id"])
     assert _wait_for_ids(page, expected) == expected
     page.wait_for_url(re.compile(r"region=53"), timeout=TIMEOUT_MS)
+    assert _map_frame(page).evaluate("window.__tdiSameDocument === true"), "the map was remounted"
 
 
 def test_geojson_download_is_exactly_the_view(page, app_url, prog, tmp_path):
