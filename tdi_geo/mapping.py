@@ -5,9 +5,15 @@ A map is drawn in two parts so that a filter change does not rebuild the page:
 - :func:`base_map` — the stable part: Leaflet map, région and département
   borders (``coarse`` lines), the « DROM rapprochés » boxes. It depends only on
   the reference geography and on the tiles toggle.
-- :func:`territory_layer` — the view: one ``folium.GeoJson`` of the territories
-  styled from a precomputed colour column, their tooltip and the legend (a
-  Leaflet control that lives and dies with the layer).
+- :func:`territory_layer` — the view: the territories styled from a
+  precomputed colour column (:func:`color_view`, never ``folium.Choropleth``),
+  their tooltip and the legend (a Leaflet control that lives and dies with the
+  layer). streamlit-folium swaps this feature group without remounting the map.
+
+Shapes do not travel as ``folium.GeoJson`` text (~18 characters per vertex)
+but as encoded paths (~3–5 characters, :func:`encode_paths`) that a few lines
+of JS turn into Leaflet polygons: the default view's message is ~4 times
+smaller, which is most of what the browser receives beyond Streamlit itself.
 
 Overseas territories are drawn in insets: their shapes are moved and scaled
 with shapely affine transforms (:func:`to_display_coordinates`). Only the map
