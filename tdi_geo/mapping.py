@@ -307,7 +307,7 @@ def color_diff(diff: gpd.GeoDataFrame, date_a: str, date_b: str):
     legend = {
         "title": f"Évolution du périmètre : {_fr_date(date_a)} → {_fr_date(date_b)}",
         "items": items,
-        "no_data": None,
+        "no_data": (NO_DATA_COLOR, NO_DATA_LABEL),
         "illustrative": bool(out["illustrative"].any()),
         "note": "",
     }

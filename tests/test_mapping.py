@@ -158,6 +158,7 @@ def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme
     assert labels[mapping.DIFF_STYLES["added"][0]] == "Ajouté (2)"
     assert labels[mapping.DIFF_STYLES["removed"][0]] == "Retiré (1)"
     assert "25/07/2019 → 24/09/2019" in legend["title"]
+    assert "Pas de donnée" in mapping.legend_html(legend), "every map has its no-data entry"
     weights = {i: f["style"]["weight"] for i, f in _features(mapping.display_features(colored, "Évolution")).items()}
     assert weights["lamballe"] > weights["nord-fc"], "changes stand out at national zoom"
 
