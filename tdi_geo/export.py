@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from tdi_geo import __version__, reference
+from tdi_geo.spreadsheet import neutralise_text
 
 #: Properties exported for each territory, in order (those present in the view).
 EXPORT_FIELDS: list[str] = [
@@ -58,7 +59,6 @@ EXPORT_FIELDS: list[str] = [
 #: Coordinate decimals of exported geometries (1e-6 degree ≈ 0.1 m).
 EXPORT_DECIMALS = 6
 FORMATS = ("geojson", "csv")
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _check_view(view) -> None:
@@ -168,12 +168,6 @@ def geojson_bytes(view: gpd.GeoDataFrame) -> bytes:
     return json.dumps(to_geojson(view), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _neutralise(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def to_csv(view: gpd.GeoDataFrame) -> str:
     """The view's properties as CSV text (comma, header row, no geometry).
 
@@ -188,7 +182,7 @@ def to_csv(view: gpd.GeoDataFrame) -> str:
         if series.dtype == bool or pd.api.types.is_bool_dtype(series):
             frame[col] = series.map({True: "true", False: "false"})
         elif series.dtype == object or pd.api.types.is_string_dtype(series):
-            frame[col] = series.map(_neutralise)
+            frame[col] = neutralise_text(series)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return buffer.getvalue()

@@ -24,13 +24,11 @@ from tdi_geo.importers._columns import (
     normalize_label,
 )
 from tdi_geo.importers._read import HEADER_SCAN_ROWS, RawFile, ReadError, clean_cells, read_file
+from tdi_geo.spreadsheet import formula_like, neutralise_text
 
 ALIASES_PATH = Path(__file__).with_name("commune_aliases.csv")
 #: How many examples a message lists before « et N autres ».
 LIST_LIMIT = 10
-#: Cells starting with one of these are run as formulas by spreadsheet programs.
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 #: Fields whose text is kept in the dataset (formula-looking cells are neutralised).
 TEXT_FIELDS = ("lib_ti", "lib_com", "id_ti", "epci_name", "main_city", "region_name", "territory_name",
                "territory_id", "project_id", "source")
@@ -398,7 +396,7 @@ def _neutralise_formulas(table: pd.DataFrame, report: ImportReport) -> None:
         if field_name not in table:
             continue
         s = table[field_name]
-        risky = s.str.match(FORMULA_START) & ~s.str.match(_NUMBER)
+        risky = formula_like(s)
         if risky.any():
             cells = [f"ligne {r} (« {v[:40]} »)" for r, v in zip(table.loc[risky, "_row"], s[risky])]
             report.warnings.append(
@@ -406,7 +404,7 @@ def _neutralise_formulas(table: pd.DataFrame, report: ImportReport) -> None:
                 f"par =, +, - ou @ comme une formule de tableur : {_enumerate(cells)}. Elles sont importées comme "
                 "texte, précédées d'une apostrophe, pour ne jamais être exécutées. Vérifiez ces cellules."
             )
-            table[field_name] = s.where(~risky, "'" + s)
+            table[field_name] = neutralise_text(s)
 
 
 def _content_date(parsed: ParsedFile) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tdi_geo.importers._checks import FORMULA_START, ParsedFile, _rows, _where
+from tdi_geo.importers._checks import ParsedFile, _rows, _where
+from tdi_geo.spreadsheet import neutralise_frame
 from tdi_geo.importers._columns import normalize_label
 from tdi_geo.programme import TABLE_COLUMNS
 
@@ -31,7 +32,6 @@ TABLES = ("territories", "memberships", "versions", "status_events", "projects",
 CURRENT_POINTER = "current"
 _CODE_NOTE = re.compile(r"code officiel : (\S+)")
 _BASIS = {"official": "official", "documented": "source", "illustrative": "illustrative"}
-_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 
 
 def _slug(text: str) -> str:
@@ -311,20 +311,9 @@ def merge_projects(tables: dict[str, pd.DataFrame], parsed: ParsedFile, provenan
 # --- writing -------------------------------------------------------------------------------------
 
 
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix with ``'`` every text cell a spreadsheet would run as a formula (numbers excepted)."""
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col].astype("str")
-        risky = s.str.match(FORMULA_START) & ~s.str.match(_NUMBER)
-        if risky.any():
-            out[col] = s.where(~risky, "'" + s)
-    return out
-
-
 def write_csv(frame: pd.DataFrame, path: Path, **kwargs) -> None:
     """Write a CSV that no spreadsheet can turn into a formula."""
-    neutralise(frame).to_csv(path, index=False, **{"encoding": "utf-8", "lineterminator": "\n", **kwargs})
+    neutralise_frame(frame).to_csv(path, index=False, **{"encoding": "utf-8", "lineterminator": "\n", **kwargs})
 
 
 def _sha256(path: Path) -> str:
