@@ -83,11 +83,6 @@ def _export_view(prog, state: dict):
     )
 
 
-def _fr_date(date: str) -> str:
-    y, m, d = date.split("-")
-    return f"{d}/{m}/{y}"
-
-
 # --- dataset -------------------------------------------------------------------
 # Lazy tabs: only the open tab runs, so the map page never pays for the import
 # widgets. The data shown: $TDI_GEO_DATASET when set, else the import
@@ -139,7 +134,7 @@ with tab_map:
     reference_info = reference.provenance()
     row = next(r for r in versions if r["date"] == state["date"])
     st.caption(
-        f"Périmètre au {_fr_date(state['date'])} : {row['territories']} territoires, dont "
+        f"Périmètre au {mapping.format_date(state['date'])} : {row['territories']} territoires, dont "
         f"{row['documented']} documentés (source publique) et {row['illustrative']} illustratifs "
         f"(composition inventée pour compléter la carte, contour pointillé). "
         f"Jeu de données : « {md_escape(prog.meta.get('name') or prog.dataset_dir.name)} ». "
@@ -244,7 +239,7 @@ if not state["date_from"]:
             national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
             national_figures(prog, state["date"]),
             filtered=len(view) != row["territories"] or bool(state["pillar"]),
-            date_label=_fr_date(state["date"]),
+            date_label=mapping.format_date(state["date"]),
         )
 
 wanted = url_state.to_query_params({**state, "territory": territory}, opening_date)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tdi_geo.indicators import INDICATORS
-from tdi_geo.mapping import SCHEMES, format_number
+from tdi_geo.mapping import SCHEMES, format_date, format_number
 from tdi_geo.programme import PILLARS, STATUSES
 
 _WIDGET_KEYS = {
@@ -74,11 +74,6 @@ def current_state(versions: list[dict], defaults: dict) -> dict:
     }
 
 
-def _fr_date(date: str) -> str:
-    y, m, d = date.split("-")
-    return f"{d}/{m}/{y}"
-
-
 def render(versions: list[dict], regions: dict[str, str]) -> dict:
     """Draw the sidebar and return the state it shows.
 
@@ -94,7 +89,7 @@ def render(versions: list[dict], regions: dict[str, str]) -> dict:
 
     def version_label(date: str) -> str:
         row = by_date[date]
-        text = f"{_fr_date(date)} — {format_number(row['territories'])} territoires"
+        text = f"{format_date(date)} — {format_number(row['territories'])} territoires"
         if row["illustrative"]:
             text += f" ({row['documented']} documentés, {row['illustrative']} illustratifs)"
         return text

@@ -305,7 +305,7 @@ def color_diff(diff: gpd.GeoDataFrame, date_a: str, date_b: str):
     counts = out["change"].value_counts()
     items = [(color, f"{label} ({int(counts.get(key, 0))})") for key, (color, label) in DIFF_STYLES.items()]
     legend = {
-        "title": f"Évolution du périmètre : {_fr_date(date_a)} → {_fr_date(date_b)}",
+        "title": f"Évolution du périmètre : {format_date(date_a)} → {format_date(date_b)}",
         "items": items,
         "no_data": (NO_DATA_COLOR, NO_DATA_LABEL),
         "illustrative": bool(out["illustrative"].any()),
@@ -368,7 +368,8 @@ def _legend_title(view: pd.DataFrame, indicator: str) -> str:
     return title
 
 
-def _fr_date(date: str) -> str:
+def format_date(date: str) -> str:
+    """An ISO date as French users write it: ``2019-09-24`` → ``24/09/2019``."""
     y, m, d = str(date)[:10].split("-")
     return f"{d}/{m}/{y}"
 
