@@ -12,9 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v1 as components
-from streamlit_folium import st_folium
 
-from app_panels import detail, kpis, sidebar, url_state
+from app_panels import detail, kpis, map_view, sidebar, url_state
 from app_panels.text import md_escape
 from app_panels.import_panel import render_import_panel
 from tdi_geo import assets, export, mapping, reference
@@ -38,10 +37,10 @@ MAP_HEIGHT = 640
 st.set_page_config(page_title="Territoires d'industrie — carte nationale", layout="wide")
 
 # Registering Leaflet's dist directory as a (never drawn) component makes
-# Streamlit serve it at /component/<name>/ with proper MIME types: the map
-# frame, itself served under /component/, loads it by relative URL.
+# Streamlit serve it at /component/<name>/ with proper MIME types: the map,
+# drawn in the page, loads it by a URL relative to the page.
 _LEAFLET_FILES = components.declare_component("tdi_geo_leaflet", path=str(assets.leaflet_dir()))
-ASSET_BASE = f"../{_LEAFLET_FILES.name}"
+ASSET_BASE = f"./component/{_LEAFLET_FILES.name}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -157,14 +156,13 @@ with tab_map:
             st.stop()
 
     # The map goes first: its message reaches the browser before the KPIs' and
-    # the sidebar's, so its frame starts loading while they are drawn.
+    # the sidebar's, so it is drawn while their code loads.
     kpi_box = st.container()
 
-    # Territory: URL/selectbox value, replaced by a new click on the map.
+    # Territory: URL/selectbox value, replaced by a click on the map (a one-run trigger).
     ids = shown["id"].tolist()
-    clicked = (st.session_state.get(MAP_KEY) or {}).get("last_object_clicked")
-    if clicked and clicked != st.session_state.get("_tdi_last_click"):
-        st.session_state["_tdi_last_click"] = clicked
+    clicked = (st.session_state.get(MAP_KEY) or {}).get("click")
+    if clicked:
         hit = mapping.territory_at(mapping.to_display_coordinates(shown), clicked["lat"], clicked["lng"])
         if hit:
             st.session_state[sidebar.TERRITORY_KEY] = hit
@@ -189,14 +187,18 @@ with tab_map:
             colored, legend, value_label, selected=selected, fit_key=repr((key[:-1], state["date_from"])),  # not the indicator: recolouring keeps the zoom
             fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
         )
-        st_folium(
-            mapping.base_map(tiles=state["tiles"], asset_base=ASSET_BASE),
-            key=MAP_KEY,
-            feature_group_to_add=group,
-            height=MAP_HEIGHT,
-            use_container_width=True,
-            returned_objects=["last_object_clicked"],
-        )
+        map_view.render(group, tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
+        # Right after the map: the frontend shows nothing of a run until the code of
+        # every element type in it has loaded, so the metrics' modules must be asked
+        # for in the same round as the widgets', not after the sidebar.
+        if not state["date_from"]:
+            with kpi_box:
+                kpis.render(
+                    national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
+                    national_figures(prog, state["date"]),
+                    filtered=len(view) != row["territories"] or bool(state["pillar"]),
+                    date_label=mapping.format_date(state["date"]),
+                )
         stem = f"territoires-industrie_{state['date']}" + (f"_depuis_{state['date_from']}" if state["date_from"] else "")
         if state["regions"]:
             stem += "_reg-" + "-".join(state["regions"])
@@ -233,14 +235,6 @@ if sidebar.render(versions, regions) != state and not st.session_state.get("_tdi
     st.session_state["_tdi_redrawn"] = True
     st.rerun()
 st.session_state["_tdi_redrawn"] = False
-if not state["date_from"]:
-    with kpi_box:
-        kpis.render(
-            national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
-            national_figures(prog, state["date"]),
-            filtered=len(view) != row["territories"] or bool(state["pillar"]),
-            date_label=mapping.format_date(state["date"]),
-        )
 
 wanted = url_state.to_query_params({**state, "territory": territory}, opening_date)
 if wanted != st.query_params.to_dict():

@@ -10,7 +10,7 @@ It waits for ``/_stcore/health``, makes one unmeasured warm-up visit to each
 apart), then for each run opens a fresh headless Chromium context in which every
 request to a host other than localhost is aborted and listed. It measures the
 time from ``page.goto`` until the map's Leaflet shapes (``path.leaflet-interactive``
-in the streamlit-folium iframe) are in the page, the bytes the browser receives
+in the page or in the peer's streamlit-folium iframe) are drawn, the bytes the browser receives
 over HTTP (CDP ``encodedDataLength``) and over the websocket (CDP frame payload,
 decompressed; the bytes on the wire are estimated by replaying permessage-deflate),
 with Streamlit's own frontend bundle (``/static/``, ~3 MB for any Streamlit app)
@@ -62,10 +62,10 @@ TARGET_SHAPES_VS_PEER = 0.25
 TARGET_BYTES = 1.5e6
 TARGET_REDRAW_S = 0.7
 
-#: Runs in the top page. The map iframes are same-origin, so the page can look
-#: into them: it logs (epoch ms, number of Leaflet shapes in all iframes) each
-#: time that number changes, from a MutationObserver on every iframe document
-#: plus a 20 ms timer (a new iframe document is picked up by the timer). Init
+#: Runs in the top page. It counts the Leaflet shapes drawn in the page itself
+#: (the app's map) and in its same-origin iframes (the peer's st_folium map): it
+#: logs (epoch ms, number of shapes) each time that number changes, from a
+#: MutationObserver on the page and on every iframe document plus a 20 ms timer (a new iframe document is picked up by the timer). Init
 #: scripts do not run again when an iframe leaves its initial about:blank, so
 #: watching from the top page is the reliable way.
 _SHAPES_LOGGER = """
@@ -85,7 +85,7 @@ _SHAPES_LOGGER = """
     return found;
   };
   const check = () => {
-    let n = 0;
+    let n = document.querySelectorAll(selector).length;  // a map drawn in the page itself
     for (const doc of docs()) n += doc.querySelectorAll(selector).length;
     if (n !== last) { last = n; log.push([Date.now(), n]); }
   };
@@ -98,6 +98,10 @@ _SHAPES_LOGGER = """
         watched.add(doc);
         new MutationObserver(check).observe(doc, {childList: true, subtree: true});
       }
+    }
+    if (!watched.has(document) && document.documentElement) {
+      watched.add(document);
+      new MutationObserver(check).observe(document, {childList: true, subtree: true});
     }
     check();
   }, 20);

@@ -8,7 +8,7 @@ A map is drawn in two parts so that a filter change does not rebuild the page:
 - :func:`territory_layer` — the view: the territories styled from a
   precomputed colour column (:func:`color_view`, never ``folium.Choropleth``),
   their tooltip and the legend (a Leaflet control that lives and dies with the
-  layer). streamlit-folium swaps this feature group without remounting the map.
+  layer). The app swaps this feature group without recreating the map.
 
 Shapes do not travel as ``folium.GeoJson`` text (~18 characters per vertex)
 but as encoded paths (~3–5 characters, :func:`encode_paths`) that a few lines
@@ -103,7 +103,7 @@ NATIONAL_BOUNDS = [[41.3, -10.3], [51.2, 9.6]]
 DISPLAY_DECIMALS = 3
 CONTEXT_DECIMALS = 3
 
-#: Where the app serves :func:`tdi_geo.assets.leaflet_dir`, relative to the map's frame.
+#: Where the app serves :func:`tdi_geo.assets.leaflet_dir`, relative to the page that runs the map.
 DEFAULT_ASSET_BASE = "../tdi_geo_leaflet"
 
 
@@ -681,8 +681,8 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
 
 # --- folium elements ---------------------------------------------------------------------
 
-_MAP_CSS = """
-<style>
+#: The map's own styles (legend, labels, tooltips), for a page that hosts the map itself.
+MAP_CSS = """
 .leaflet-container { background: #f7f9fb; font-family: "Source Sans Pro", "Segoe UI", sans-serif; }
 .tdi-legend { background: rgba(255,255,255,.94); padding: 8px 10px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12.5px; line-height: 1.35; color: #222;
@@ -694,8 +694,8 @@ _MAP_CSS = """
 .tdi-note { color: #555; margin-top: 4px; font-size: 11.5px; }
 .tdi-inset-label { font-size: 11px; color: #444; white-space: nowrap; font-weight: 600; background: none; border: none; }
 .leaflet-tooltip { font-size: 12.5px; }
-</style>
 """
+_MAP_CSS = f"<style>\n{MAP_CSS}</style>"
 
 
 class _LayerLegend(MacroElement):

@@ -27,7 +27,8 @@ from tdi_geo.programme import default_date, load_programme
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: The map's container: the map is drawn in the page itself (components v2, no iframe).
+MAP = ".tdi-map"
 TIMEOUT_MS = 90_000
 
 
@@ -113,8 +114,9 @@ def prog():
 
 
 def _map_frame(page):
-    page.frame_locator(FRAME).locator("path.tdi-territory").first.wait_for(timeout=TIMEOUT_MS)
-    return next(f for f in page.frames if "st_folium" in f.url)
+    """The frame that runs the map (the page's own) once territories are drawn."""
+    page.locator(f"{MAP} path.tdi-territory").first.wait_for(timeout=TIMEOUT_MS)
+    return page.main_frame
 
 
 def _drawn_ids(page) -> set[str]:
@@ -139,7 +141,7 @@ def test_default_page_draws_every_territory_with_a_legend_and_no_network(page, a
     page.goto(app_url)
     view = build_view(prog, default_date(prog))
     assert _wait_for_ids(page, set(view["id"])) == set(view["id"])
-    frame = page.frame_locator(FRAME)
+    frame = page.locator(MAP)
     legend = frame.locator(".tdi-legend")
     legend.wait_for(timeout=TIMEOUT_MS)
     text = legend.inner_text()
@@ -169,8 +171,8 @@ def test_choosing_a_region_in_the_sidebar_redraws_the_map_without_reloading_it(p
     page.goto(app_url)
     everything = set(build_view(prog, default_date(prog))["id"])
     assert _wait_for_ids(page, everything) == everything
-    # Mark the map's document: a redraw must update it, not reload it (no flicker).
-    _map_frame(page).evaluate("window.__tdiSameDocument = true")
+    # Mark the Leaflet map: a redraw must update it, not recreate it (no flicker).
+    _map_frame(page).evaluate("window.map.__tdiSameMap = true")
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
     box.locator("input").first.click()
     box.locator("input").first.fill("Bretagne")
@@ -179,7 +181,7 @@ def test_choosing_a_region_in_the_sidebar_redraws_the_map_without_reloading_it(p
     expected = set(build_view(prog, default_date(prog), regions=["53"])["id"])
     assert _wait_for_ids(page, expected) == expected
     page.wait_for_url(re.compile(r"region=53"), timeout=TIMEOUT_MS)
-    assert _map_frame(page).evaluate("window.__tdiSameDocument === true"), "the map was remounted"
+    assert _map_frame(page).evaluate("window.map.__tdiSameMap === true"), "the map was remounted"
 
 
 def test_geojson_download_is_exactly_the_view(page, app_url, prog, tmp_path):
@@ -210,9 +212,9 @@ def test_clicking_a_territory_opens_its_detail(page, app_url, prog):
         "([lat, lng]) => { const p = window.map.latLngToContainerPoint([lat, lng]); return [p.x, p.y]; }",
         [point.y, point.x],
     )
-    box = page.locator(FRAME).bounding_box()
+    box = page.locator(MAP).bounding_box()
     page.mouse.move(box["x"] + x, box["y"] + y)
-    tooltip = page.frame_locator(FRAME).locator(".leaflet-tooltip")
+    tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for(timeout=TIMEOUT_MS)
     assert target["name"] in tooltip.inner_text() and "Bretagne" in tooltip.inner_text()
     page.mouse.click(box["x"] + x, box["y"] + y)
