@@ -8,12 +8,18 @@ static file once and keeps the result in memory: the files are content-hashed
 and immutable, so the cache never goes stale and the CPU cost is paid once per
 file per process.
 
+Leaflet's files, which app.py serves from the installed package, are gzipped
+the same way (they are as immutable as the package), and the page hints the
+browser to fetch them, with the map element's frontend module, while
+Streamlit's frontend boots (:class:`PreloadHints`).
+
 ``app.py`` stays the app itself (and what ``AppTest`` loads).
 """
 
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -23,12 +29,19 @@ APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
 #: Below this size, compressing is not worth a header.
 MIN_SIZE = 1024
 COMPRESS_LEVEL = 6
+#: Frontend module (file-name stem in Streamlit's ``static/js``) of the map, a
+#: components-v2 element. See :class:`PreloadHints`.
+LAZY_ELEMENTS = ("BidiComponent",)
+#: Where app.py's ``declare_component("tdi_geo_leaflet", path=...)`` serves
+#: Leaflet (Streamlit names a script's component ``<script stem>.<name>``).
+LEAFLET_PATH = f"/component/{APP_SCRIPT.stem}.tdi_geo_leaflet/"
+_STATIC_IMPORT = re.compile(r'(?:from|import)\s*"\./([^"]+\.js)"')
 
 
 class StaticGzipCache:
-    """ASGI middleware: gzip ``GET /static/*`` responses once, then serve from memory."""
+    """ASGI middleware: gzip ``GET /static/*`` (and Leaflet) responses once, then serve from memory."""
 
-    def __init__(self, app, prefix: str = "/static/"):
+    def __init__(self, app, prefix: tuple[str, ...] = ("/static/", LEAFLET_PATH)):
         self.app = app
         self.prefix = prefix
         self.cache: dict[str, tuple[int, list, bytes]] = {}
@@ -79,4 +92,96 @@ class StaticGzipCache:
         return entry
 
 
-app = st.App(str(APP_SCRIPT), middleware=[Middleware(StaticGzipCache)])
+def lazy_chunks(static_js: Path, index_html: str, stems=LAZY_ELEMENTS) -> list[str]:
+    """File names of ``stems``' modules and their static imports not already preloaded by ``index_html``.
+
+    Read from the installed bundle at start-up (file names are content
+    hashes); a stem missing from another Streamlit version is skipped.
+    """
+    already = set(re.findall(r'static/js/([^"]+\.js)', index_html))
+    todo = [p.name for stem in stems for p in sorted(static_js.glob(f"{stem}.*.js"))]
+    found: list[str] = []
+    while todo:
+        name = todo.pop(0)
+        if name in found or not (static_js / name).is_file():
+            continue
+        found.append(name)
+        todo += _STATIC_IMPORT.findall((static_js / name).read_text(encoding="utf-8"))
+    return [name for name in found if name not in already]
+
+
+class PreloadHints:
+    """ASGI middleware: hint the map's frontend module and Leaflet in Streamlit's page.
+
+    Streamlit's frontend fetches an element type's code only when the first
+    element of that type arrives (~1.1 s into a visit), shows a skeleton
+    meanwhile, and React then reveals the element no sooner than 300 ms
+    after the last skeleton appeared on the page: the map waited for the
+    widgets' and metrics' modules, fetched in the same round, and only then
+    asked for Leaflet. Hinted in the page, the map's module
+    (:data:`LAZY_ELEMENTS` and its imports, a few files) and Leaflet are
+    fetched while the frontend boots: the map renders without a skeleton, as
+    soon as its message arrives. The bytes received are the same. Only these
+    few files are hinted: with every element's module (~40 files) the boot
+    itself got slower.
+    """
+
+    def __init__(self, app, static_dir: Path | None = None):
+        self.app = app
+        static_dir = static_dir or Path(st.__file__).parent / "static"
+        index_html = (static_dir / "index.html").read_text(encoding="utf-8")
+        # Streamlit's page, not a component's index.html (relative hints would miss there).
+        entry = re.search(r'src="\./static/js/index\.[^"]+\.js"', index_html)
+        self.marker = entry.group().encode() if entry else None
+        self.links = "".join(
+            f'<link rel="modulepreload" crossorigin href="./static/js/{name}">'
+            for name in lazy_chunks(static_dir / "static" / "js", index_html)
+        ).encode()
+        # Leaflet is served once app.py has run: hinted before, the browser would
+        # keep the 404 for the map's own request. Hinted once it was served.
+        self.leaflet_links = (
+            f'<link rel="preload" as="script" href=".{LEAFLET_PATH}leaflet.js">'
+            f'<link rel="preload" as="style" href=".{LEAFLET_PATH}leaflet.css">'
+        ).encode()
+        self.leaflet_served = False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "GET" or not self.links or not self.marker:
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def hint(message):
+            # Only a plain HTML page is held back and rewritten; anything else streams through.
+            if message["type"] == "http.response.start":
+                if message.get("status") == 200 and scope.get("path", "").startswith(LEAFLET_PATH):
+                    self.leaflet_served = True
+                headers = message.get("headers", [])
+                is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
+                if message.get("status") == 200 and is_html and not encoded:
+                    start.update(message)
+                    return
+            elif message["type"] == "http.response.body" and start:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = b"".join(chunks)
+                headers = start["headers"]
+                if self.marker in body and b"</head>" in body:
+                    links = self.links + (self.leaflet_links if self.leaflet_served else b"")
+                    body = body.replace(b"</head>", links + b"</head>", 1)
+                    # The validators described the page without the hints.
+                    drop = (b"content-length", b"etag", b"last-modified")
+                    headers = [(k, v) for k, v in headers if k.lower() not in drop]
+                    headers.append((b"content-length", str(len(body)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, hint)
+
+
+app = st.App(str(APP_SCRIPT), middleware=[Middleware(StaticGzipCache), Middleware(PreloadHints)])
