@@ -1,9 +1,9 @@
 """Offline assets for the folium map: Leaflet from an installed package, no CDN.
 
 folium's ``Map`` declares Leaflet, jQuery, Bootstrap, Font Awesome and
-awesome-markers as CDN links. streamlit-folium's frontend does not bundle
-Leaflet: it appends a ``<script src>`` for every ``default_js`` link of every
-element of the map, so with no network the map stays blank.
+awesome-markers as CDN links, and whatever renders a folium map (its own HTML
+page, streamlit-folium, or the app's in-page map in ``app_panels/map_view.py``)
+loads them: with no network the map stays blank.
 
 The map drawn by :mod:`tdi_geo.mapping` only needs Leaflet itself (its legend
 and labels are plain HTML). This module locates Leaflet's ``dist`` files in the
@@ -111,8 +111,8 @@ def make_offline(fmap, base_url: str):
 def remote_assets(element) -> list[str]:
     """Every non-local script or stylesheet URL declared in an element tree.
 
-    This mirrors what streamlit-folium collects (``default_js``/``default_css``
-    of each element, plus d3 for any branca colormap).
+    These are the ``default_js``/``default_css`` of each element, plus d3 for
+    any branca colormap (what a folium renderer would fetch).
     """
     import branca.colormap
 

@@ -51,7 +51,8 @@ def _features(data: dict) -> dict[str, dict]:
 
 
 def _rendered(fmap, group=None) -> tuple[str, str, str]:
-    """What streamlit-folium sends to the browser: map script, header, layer script."""
+    """The map's script, asset header and layer script, as streamlit-folium renders them
+    (the same folium output the app runs in the page through ``generate_leaflet_string``)."""
     fmap.get_root().render()
     fmap.render()
     header = _get_header(fmap)
