@@ -96,24 +96,16 @@ def parse_query_params(
         state["regions"] = [c for c in codes if c in regions]
         if bad:
             warnings.append(f"Code de région inconnu ignoré : {', '.join(bad)} (codes INSEE, ex. 53 pour la Bretagne).")
-    pillar = _one(params, "pillar")
-    if pillar:
-        if pillar in PILLARS:
-            state["pillar"] = pillar
-        else:
-            warnings.append(f"Pilier « {pillar} » inconnu : piliers possibles {', '.join(PILLARS)}.")
-    indicator = _one(params, "indicator")
-    if indicator:
-        if indicator in INDICATORS:
-            state["indicator"] = indicator
-        else:
-            warnings.append(f"Indicateur « {indicator} » inconnu : indicateurs possibles {', '.join(INDICATORS)}.")
-    scheme = _one(params, "classes")
-    if scheme:
-        if scheme in SCHEMES:
-            state["scheme"] = scheme
-        else:
-            warnings.append(f"Méthode de classes « {scheme} » inconnue : {', '.join(SCHEMES)}.")
+    for param, key, known, message in (
+        ("pillar", "pillar", PILLARS, "Pilier « {} » inconnu : piliers possibles {}."),
+        ("indicator", "indicator", INDICATORS, "Indicateur « {} » inconnu : indicateurs possibles {}."),
+        ("classes", "scheme", SCHEMES, "Méthode de classes « {} » inconnue : {}."),
+    ):
+        value = _one(params, param)
+        if value and value in known:
+            state[key] = value
+        elif value:
+            warnings.append(message.format(value, ", ".join(known)))
     status = _one(params, "status")
     if status:
         codes = _codes(status)

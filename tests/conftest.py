@@ -100,3 +100,22 @@ def chromium() -> str:
             pytest.fail("chromium est introuvable alors que CI=true : les tests navigateur doivent tourner.")
         pytest.skip("chromium absent (installer : apt-get install chromium)")
     return path
+
+
+# --- importer tests (tests/test_importers.py, tests/test_import_cli.py) -----------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """Sample official files built from the reference (see tests/import_samples.py)."""
+    from import_samples import make_sample
+
+    return make_sample()
+
+
+@pytest.fixture()
+def base(tmp_path):
+    """A small base dataset directory to import into."""
+    from import_samples import write_base_dataset
+
+    return write_base_dataset(tmp_path / "base")

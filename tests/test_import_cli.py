@@ -14,20 +14,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from import_samples import epci_rows, make_sample, tree_digest, write_base_dataset, write_csv
+from import_samples import epci_rows, tree_digest, write_csv
 from tdi_geo import PROJECT_ROOT
 from tdi_geo.cli import main
 from tdi_geo.importers import import_cli
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return make_sample()
-
-
-@pytest.fixture()
-def base(tmp_path):
-    return write_base_dataset(tmp_path / "base")
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 from shapely.geometry import Point
 
-from import_samples import epci_rows, lose_zeros, make_sample, tree_digest, write_base_dataset, write_csv
+from import_samples import epci_rows, lose_zeros, tree_digest, write_csv
 from tdi_geo.importers import (
     ImportFileError,
     current_dataset,
@@ -24,16 +24,6 @@ from tdi_geo.importers import (
 from tdi_geo.importers._checks import load_reference, pad_codes, parse_amounts, parse_dates
 from tdi_geo.importers._columns import match_columns
 from tdi_geo.programme import load_programme, members_at
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return make_sample()
-
-
-@pytest.fixture()
-def base(tmp_path):
-    return write_base_dataset(tmp_path / "base")
 
 
 def _one(reports):
