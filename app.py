@@ -18,7 +18,7 @@ from app_panels.text import md_escape
 from app_panels.import_panel import render_import_panel
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
-from tdi_geo.indicators import INDICATORS, build_view, national_kpis
+from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
 from tdi_geo.programme import (
     DATASET_ENV,
@@ -68,13 +68,13 @@ def _view(_prog, stamp, dataset_dir, state_key: tuple):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _diff(_prog, stamp, dataset_dir, date_from: str, date_to: str, regions: tuple):
-    return mapping.diff_view(_prog, date_from, date_to, regions), perimeter_diff(_prog, date_from, date_to)
+    return diff_view(_prog, date_from, date_to, regions), perimeter_diff(_prog, date_from, date_to)
 
 
 def _export_view(prog, state: dict):
     """The current view at ``fine`` resolution, built when a download is clicked."""
     if state["date_from"]:
-        return mapping.diff_view(prog, state["date_from"], state["date"], state["regions"], resolution="fine")
+        return diff_view(prog, state["date_from"], state["date"], state["regions"], resolution="fine")
     return build_view(
         prog, state["date"], regions=state["regions"], pillar=state["pillar"], statuses=state["statuses"],
         fragile_only=state["fragile_only"], documented_only=state["documented_only"],
@@ -183,11 +183,11 @@ with tab_map:
     with map_col:
         if shown.empty:
             st.info("Aucun territoire ne correspond à ces filtres.")
-        group = mapping.territory_layer(
+        layer = mapping.layer_spec(
             colored, legend, value_label, selected=selected, fit_key=repr((key[:-1], state["date_from"])),  # not the indicator: recolouring keeps the zoom
             fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
         )
-        map_view.render(group, tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
+        map_view.render(layer, tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
         # Right after the map: the frontend shows nothing of a run until the code of
         # every element type in it has loaded, so the metrics' modules must be asked
         # for in the same round as the widgets', not after the sidebar.

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from tdi_geo.indicators import INDICATORS
-from tdi_geo.mapping import format_euros, format_number, format_value
+from tdi_geo.mapping.fmt import format_euros, format_number, format_value
 from tdi_geo.perimeters import territory_members
 from tdi_geo.programme import BASES, PILLARS, PROVENANCES, STATUSES, projects_at
 

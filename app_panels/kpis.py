@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_panels.text import md_escape
 from tdi_geo.indicators import KPI_LABELS
-from tdi_geo.mapping import format_euros, format_number
+from tdi_geo.mapping.fmt import format_euros, format_number
 
 _SHARES = {"engaged_share", "finalising_share"}
 _EUROS = {"state_operators_eur", "territoires_innovation_eur"}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from tdi_geo.indicators import INDICATORS
-from tdi_geo.mapping import SCHEMES, format_date, format_number
+from tdi_geo.mapping.fmt import format_date, format_number
+from tdi_geo.mapping.style import SCHEMES
 from tdi_geo.programme import PILLARS, STATUSES
 
 _WIDGET_KEYS = {

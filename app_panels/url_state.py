@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tdi_geo.indicators import INDICATORS
-from tdi_geo.mapping import SCHEMES
+from tdi_geo.mapping.style import SCHEMES
 from tdi_geo.programme import PILLARS, STATUSES
 
 _FLAGS = {"1": True, "true": True, "oui": True, "0": False, "false": False, "non": False, "": False}

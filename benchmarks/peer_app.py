@@ -60,7 +60,10 @@ folium.GeoJson(
     },
     tooltip=folium.GeoJsonTooltip(fields=["name", "population"]),
 ).add_to(m)
-assets.make_offline(m, f"../{leaflet_files.name}")
+# folium declares Leaflet, jQuery, Bootstrap and icon fonts on CDNs: with no
+# network its map stays blank. Point Leaflet at the installed copy, drop the rest.
+m.default_js = [("leaflet", f"../{leaflet_files.name}/leaflet.js")]
+m.default_css = [("leaflet_css", f"../{leaflet_files.name}/leaflet.css")]
 
 st_folium(m, height=650, use_container_width=True, key="peer_map")
 st.caption(f"{len(epci)} EPCI, full resolution")

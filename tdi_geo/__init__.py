@@ -8,7 +8,7 @@ functions of these modules:
 - :mod:`tdi_geo.perimeters`  territory geometry at a date, diffs between dates
 - :mod:`tdi_geo.indicators`  per-territory indicators and national KPIs
 - :mod:`tdi_geo.importers`   reading and validating official files
-- :mod:`tdi_geo.mapping`     folium map
+- :mod:`tdi_geo.mapping`     the map: colours, legend, insets, and its data for Leaflet
 - :mod:`tdi_geo.export`      GeoJSON / CSV of a view
 """
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tdi_geo import reference
-from tdi_geo.perimeters import territory_geometries
+from tdi_geo.perimeters import diff_geometries, territory_geometries
 from tdi_geo.programme import (
     ENGAGED_STATUSES,
     PROVENANCES,
@@ -252,3 +252,39 @@ def build_view(
         "dataset": str(prog.meta.get("name") or prog.dataset_dir.name),
     }
     return view
+
+
+def diff_view(prog, date_from: str, date_to: str, regions=(), resolution: str = "web") -> gpd.GeoDataFrame:
+    """The view of the comparison mode: territories of both dates with ``change``.
+
+    Parameters
+    ----------
+    prog : Programme
+    date_from, date_to : str
+        The two perimeter versions.
+    regions : iterable of str
+        INSEE région codes to keep; empty means all.
+    resolution : str
+        Reference resolution of the shapes.
+
+    Returns
+    -------
+    GeoDataFrame
+        :func:`tdi_geo.perimeters.diff_geometries` columns plus
+        ``region_name`` and ``illustrative``; the comparison state in
+        ``attrs["tdi_view"]`` (as exports expect).
+    """
+    regions = sorted({str(r) for r in regions})
+    frame = diff_geometries(prog, date_from, date_to, resolution)
+    if regions:
+        frame = frame[frame["region"].isin(regions)].reset_index(drop=True)
+    frame["region_name"] = frame["region"].map(reference.region_names())
+    frame["illustrative"] = frame["provenance"].eq("illustrative")
+    frame.attrs["tdi_view"] = {
+        "mode": "diff",
+        "date_from": date_from,
+        "date": date_to,
+        "regions": regions,
+        "dataset": str(prog.meta.get("name") or prog.dataset_dir.name),
+    }
+    return frame

@@ -162,7 +162,7 @@ def test_cli_export_refuses_bad_input_in_french(tmp_path, small_dataset, capsys)
 
 
 def test_comparison_view_exports_the_change_of_each_territory(small_programme):
-    from tdi_geo.mapping import diff_view
+    from tdi_geo.indicators import diff_view
 
     view = diff_view(small_programme, "2019-07-25", "2019-09-24", regions=["53"])
     collection = export.to_geojson(view)

@@ -7,13 +7,13 @@ the tests.
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from streamlit_folium import _get_feature_group_string, _get_header, _get_map_string
 
 from tdi_geo import assets, mapping
 from tdi_geo.indicators import INDICATORS, build_view
@@ -48,17 +48,6 @@ def _features(data: dict) -> dict[str, dict]:
         item["provenance"] = data["provenances"][item["provenance"]]
         out[item["id"]] = item
     return out
-
-
-def _rendered(fmap, group=None) -> tuple[str, str, str]:
-    """The map's script, asset header and layer script, as streamlit-folium renders them
-    (the same folium output the app runs in the page through ``generate_leaflet_string``)."""
-    fmap.get_root().render()
-    fmap.render()
-    header = _get_header(fmap)
-    script = _get_map_string(fmap)
-    layer = _get_feature_group_string(group, fmap) if group is not None else ""
-    return script, header, layer
 
 
 # --- classification ------------------------------------------------------------------
@@ -111,8 +100,8 @@ def test_legend_labels_come_from_the_values_in_each_class_in_french():
     colored, legend = mapping.color_view(_view([1_000_000, 2_500_000, 108_000_000]), "funding_eur", "quantiles", 3)
     labels = [label for _, label in legend["items"]]
     assert labels == ["1,0 M€", "2,5 M€", "108 M€"]
-    html_text = mapping.legend_html(legend)
-    assert "Financements mobilisés" in html_text and "Pas de donnée" in html_text
+    spec = mapping.legend_spec(legend)
+    assert spec["title"] == "Financements mobilisés" and spec["items"][-1][1] == "Pas de donnée"
 
 
 def test_status_view_uses_one_distinct_colour_per_status_and_french_labels(small_programme):
@@ -129,7 +118,7 @@ def test_illustrative_territories_are_dashed_pale_and_listed_in_legend_and_toolt
     view = build_view(small_programme, "2019-09-24")
     colored, legend = mapping.color_view(view, "projects")
     assert legend["illustrative"] is True
-    assert "Illustratif" in mapping.legend_html(legend)
+    assert "Illustratif" in mapping.legend_spec(legend)["illustrative"]
     data = mapping.display_features(colored, INDICATORS["projects"]["label"])
     feats = _features(data)
     assert feats["auray"]["flags"] & mapping.FLAG_ILLUSTRATIVE
@@ -144,7 +133,7 @@ def test_documented_only_view_has_no_illustrative_legend_entry(small_programme):
     view = build_view(small_programme, "2019-09-24", documented_only=True)
     _, legend = mapping.color_view(view, "status")
     assert legend["illustrative"] is False
-    assert "Illustratif" not in mapping.legend_html(legend)
+    assert not mapping.legend_spec(legend)["illustrative"]
 
 
 def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme):
@@ -159,7 +148,7 @@ def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme
     assert labels[mapping.DIFF_STYLES["added"][0]] == "Ajouté (2)"
     assert labels[mapping.DIFF_STYLES["removed"][0]] == "Retiré (1)"
     assert "25/07/2019 → 24/09/2019" in legend["title"]
-    assert "Pas de donnée" in mapping.legend_html(legend), "every map has its no-data entry"
+    assert "Pas de donnée" in [label for _, label in mapping.legend_spec(legend)["items"]], "every map has its no-data entry"
     weights = {i: f["style"]["weight"] for i, f in _features(mapping.display_features(colored, "Évolution")).items()}
     assert weights["lamballe"] > weights["nord-fc"], "changes stand out at national zoom"
 
@@ -170,21 +159,26 @@ def test_range_labels_show_the_unit_once():
     assert [label for _, label in legend["items"]] == ["0,50 – 1,25 €/hab.", "3,00 – 4,00 €/hab."]
 
 
-# --- escaping ----------------------------------------------------------------------------
+# --- data stays data -----------------------------------------------------------------------
 
 
-def test_names_are_escaped_in_tooltips_and_legend(small_programme):
+def test_names_travel_as_plain_text_in_json_never_as_markup_or_template(small_programme):
+    """The map is JSON data drawn by fixed code: a name is sent exactly as written."""
     view = build_view(small_programme, "2019-09-24")
     colored, legend = mapping.color_view(view, "status")
-    group = mapping.territory_layer(colored, legend, "Statut")
-    _, _, layer = _rendered(mapping.base_map(), group)
-    assert "<b>Auray" not in layer
-    assert "\\u0026lt;b\\u0026gt;Auray" in layer or "&lt;b&gt;Auray" in layer
-    name = _features(mapping.display_features(colored, "Statut"))["auray"]["name"]
-    assert name == "&lt;b&gt;Auray &amp; &quot;Quiberon&quot;&lt;/b&gt;"
-    hostile = {"title": "<img src=x onerror=alert(1)>", "items": [("#fff", "<script>")], "no_data": None,
-               "illustrative": False, "note": ""}
-    assert "<img" not in mapping.legend_html(hostile) and "<script>" not in mapping.legend_html(hostile)
+    layer = mapping.layer_spec(colored, legend, "Statut")
+    name = _features(layer)["auray"]["name"]
+    assert name == '<b>Auray & "Quiberon"</b>', "no escaping to undo, nothing rendered"
+    assert json.loads(json.dumps(layer)) == layer, "plain JSON: nothing to compile"
+    page = mapping.standalone_html(mapping.base_spec(), layer, leaflet_js="l.js", leaflet_css="l.css", title="<t>")
+    assert "<b>Auray" not in page and "\\u003cb\\u003eAuray" in page
+
+
+def test_the_map_code_never_parses_data_as_html_or_code():
+    js = mapping.map_js()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", "document.write"):
+        assert sink not in js, sink
+    assert "textContent" in js
 
 
 # --- geometry for the browser ---------------------------------------------------------------
@@ -230,30 +224,34 @@ def test_a_click_finds_the_territory_drawn_there_including_in_an_inset(small_pro
 def test_the_map_declares_no_remote_asset_only_the_installed_leaflet(small_programme):
     view = build_view(small_programme, "2019-09-24")
     colored, legend = mapping.color_view(view, "status")
-    fmap = mapping.base_map(asset_base="../leaflet-here")
-    group = mapping.territory_layer(colored, legend, "Statut", selected="nord-fc")
-    script, header, layer = _rendered(fmap, group)
-    assert fmap.default_js == [("leaflet", "../leaflet-here/leaflet.js")]
-    assert fmap.default_css == [("leaflet_css", "../leaflet-here/leaflet.css")]
-    assert assets.remote_assets(fmap) == []
-    for text in (script, header, layer):
-        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//""", text), text[:200]
-        assert "tileLayer" not in text
+    layer = mapping.layer_spec(colored, legend, "Statut", selected="nord-fc")
+    page = mapping.standalone_html(mapping.base_spec(), layer, leaflet_js="../leaflet-here/leaflet.js",
+                                   leaflet_css="../leaflet-here/leaflet.css", title="Carte")
+    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", page)
+    assert urls == ["../leaflet-here/leaflet.css", "../leaflet-here/leaflet.js"]
+    for text in (page, mapping.map_css()):
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", text)
     assert (assets.leaflet_dir() / "leaflet.js").is_file()
     assert assets.leaflet_version().startswith("1.9")
 
 
 def test_tiles_are_off_by_default_and_opt_in():
-    script, _, _ = _rendered(mapping.base_map())
-    assert "tileLayer" not in script
-    script, _, _ = _rendered(mapping.base_map(tiles=True))
-    assert "tileLayer" in script and "openstreetmap" in script.lower()
+    assert mapping.base_spec()["tiles"] is False
+    assert mapping.base_spec(tiles=True)["tiles"] is True
+    assert "tile.openstreetmap.org" in mapping.map_js(), "the only network resource, used only when asked"
 
 
-def test_the_base_map_script_does_not_change_with_the_view(small_programme):
-    """A filter change must not remount the map: only the feature group changes."""
-    first, _, _ = _rendered(mapping.base_map())
-    second, _, _ = _rendered(mapping.base_map())
-    norm = lambda s: re.sub(r"_[0-9a-f]{32}", "", s)  # noqa: E731  folium's random ids
-    assert norm(first) == norm(second)
-    assert "tdi-territory" not in first
+def test_the_base_map_does_not_change_with_the_view(small_programme):
+    """A filter change must not remount the map: only the layer changes."""
+    assert mapping.base_spec() == mapping.base_spec()
+    assert "features" not in mapping.base_spec()
+
+
+def test_an_empty_view_gives_a_layer_with_its_legend_and_no_territory(small_programme):
+    view = build_view(small_programme, "2019-09-24", regions=["06"])
+    assert view.empty
+    for indicator in INDICATORS:
+        colored, legend = mapping.color_view(view, indicator)
+        layer = mapping.layer_spec(colored, legend, INDICATORS[indicator]["label"], selected="nord-fc")
+        assert layer["features"] == [] and layer["selected"] is None
+        assert layer["legend"]["items"][-1][1] == "Pas de donnée"

@@ -1,0 +1,308 @@
+"""The map as data for Leaflet, and the fixed code that draws it.
+
+Nothing here renders a template or writes JavaScript. A map is two JSON
+documents:
+
+- :func:`base_spec` — the stable part: région and département borders
+  (``coarse`` lines), the « DROM rapprochés » boxes and their labels, the
+  national bounds; it depends only on the reference geography and the tiles
+  toggle;
+- :func:`layer_spec` — the view: the territories (encoded paths, style,
+  tooltip texts), the selection outline, the legend and when to zoom.
+
+The fixed code in ``leaflet_map.js`` (read once from this package, never
+generated) draws them with Leaflet's API and puts every text in the page as
+text (``textContent``, text nodes), never as HTML. A territory name from an
+imported file therefore cannot become a template, markup or script, in
+Python or in the browser, whatever it contains: there is no escaping to
+forget. (folium, which drew the map before, renders each element's output a
+second time as a Jinja template, so a name such as ``{{ ... }}`` ran on the
+server.)
+
+The same code draws the map in the app (a components-v2 element, see
+``app_panels/map_view.py``) and in a standalone HTML page
+(:func:`standalone_html`).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from tdi_geo import reference
+from tdi_geo.indicators import INDICATORS
+from tdi_geo.mapping._checks import check_frame
+from tdi_geo.mapping.insets import NATIONAL_BOUNDS, inset_frames, to_display_coordinates
+from tdi_geo.mapping.paths import encode_paths
+from tdi_geo.mapping.style import ILLUSTRATIVE_LABEL, feature_style
+from tdi_geo.programme import PROVENANCES, STATUSES
+
+_HERE = Path(__file__).resolve().parent
+
+#: Coordinate decimals sent to the browser: 1e-3 degree (≤ 55 m of rounding) is far
+#: below the 600 m tolerance of the ``web`` shapes, and under a pixel up to zoom 10.
+DISPLAY_DECIMALS = 3
+CONTEXT_DECIMALS = 3
+
+#: Fixed tooltip sentences (French), sent once per layer.
+TOOLTIP_TEXTS = {
+    "status": "Statut",
+    "fragile": "Territoire fragile (chef de projet cofinancé)",
+    "partial": "Périmètre partiel (membres connus seulement)",
+    "illustrative": "Illustratif : composition inventée, pas une donnée publiée",
+}
+#: Bits of the ``flags`` field of a feature sent to the browser.
+FLAG_ILLUSTRATIVE, FLAG_FRAGILE, FLAG_PARTIAL = 1, 2, 4
+
+#: Outline of the selected territory.
+SELECTED_STYLE = {"color": "#d10069", "weight": 3.5, "fill": False, "className": "tdi-selected"}
+#: Context lines of the base map, drawn under the territories.
+_CONTEXT_STYLES = {
+    "departements": {"color": "#9aa3ab", "weight": 0.5},
+    "regions": {"color": "#59626b", "weight": 1.2},
+    "insets": {"color": "#8a939b", "weight": 1, "dashArray": "2 3"},
+}
+
+
+@lru_cache(maxsize=1)
+def map_js() -> str:
+    """The map's JavaScript module (``leaflet_map.js``), read once."""
+    return (_HERE / "leaflet_map.js").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def map_css() -> str:
+    """The map's styles (``leaflet_map.css``: legend, tooltips, labels), read once."""
+    return (_HERE / "leaflet_map.css").read_text(encoding="utf-8")
+
+
+def tooltip_parts(row, indicator_label: str) -> dict:
+    """The pieces of one territory's tooltip, as plain text.
+
+    The browser puts each piece in the tooltip as a text node: nothing in a
+    territory's text can become markup.
+    """
+    status = ""
+    if indicator_label != INDICATORS["status"]["label"] and isinstance(row.get("status"), str):
+        status = STATUSES.get(row["status"], row["status"])
+    flags = (
+        (FLAG_ILLUSTRATIVE if bool(row.get("illustrative")) else 0)
+        | (FLAG_FRAGILE if row.get("fragile") is True else 0)
+        | (FLAG_PARTIAL if row.get("partial") is True else 0)
+    )
+    return {
+        "name": str(row["name"]),
+        "region": str(row.get("region_name") or row.get("region") or ""),
+        "value": str(row["value_text"]),
+        "status": status,
+        "provenance": PROVENANCES.get(row.get("provenance"), str(row.get("provenance") or "")),
+        "flags": flags,
+    }
+
+
+def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
+    """What the browser needs to draw a coloured view, compactly.
+
+    Returns
+    -------
+    dict
+        ``{"k": decimals, "label", "texts", "regions": [...], "provenances":
+        [...], "styles": [...], "features": [[id, style index, flags, name,
+        région index, value, status, provenance index, parts], ...]}`` in
+        display coordinates. Repeated strings are sent once; texts are plain
+        (:func:`tooltip_parts`).
+    """
+    check_frame(colored, "colored")
+    display = to_display_coordinates(colored, "region")
+    records = display.drop(columns="geometry").to_dict("records")
+    encoded = encode_paths(display.geometry.values, DISPLAY_DECIMALS)
+    tables: dict[str, dict] = {"styles": {}, "regions": {}, "provenances": {}}
+
+    def index_of(table: str, value) -> int:
+        return tables[table].setdefault(value, len(tables[table]))
+
+    features = []
+    for record, parts in zip(records, encoded):
+        if not parts:
+            continue
+        tip = tooltip_parts(record, indicator_label)
+        style = index_of("styles", (record["fill"], bool(tip["flags"] & FLAG_ILLUSTRATIVE),
+                                    bool(record.get("emphasis", False))))
+        features.append([
+            str(record["id"]), style, tip["flags"], tip["name"], index_of("regions", tip["region"]),
+            tip["value"], tip["status"], index_of("provenances", tip["provenance"]), parts,
+        ])
+    return {
+        "k": DISPLAY_DECIMALS,
+        "label": str(indicator_label),
+        "texts": dict(TOOLTIP_TEXTS),
+        "regions": list(tables["regions"]),
+        "provenances": list(tables["provenances"]),
+        "styles": [feature_style(*key) for key in tables["styles"]],
+        "features": features,
+    }
+
+
+def legend_spec(legend: dict) -> dict:
+    """The legend as the browser draws it: plain texts and colours, every entry in order.
+
+    Parameters
+    ----------
+    legend : dict
+        From :func:`tdi_geo.mapping.color_view` or :func:`~tdi_geo.mapping.color_diff`.
+
+    Examples
+    --------
+    >>> spec = legend_spec({"title": "Statut", "items": [("#56B4E9", "Engagé")],
+    ...                     "no_data": ("#bdbdbd", "Pas de donnée"), "illustrative": True, "note": ""})
+    >>> [label for _, label in spec["items"]]
+    ['Engagé', 'Pas de donnée']
+    >>> spec["illustrative"]
+    'Illustratif : composition inventée (contour pointillé, teinte pâle)'
+    """
+    items = [[str(color), str(label)] for color, label in legend["items"]]
+    if legend.get("no_data"):
+        items.append([str(c) for c in legend["no_data"]])
+    return {
+        "title": str(legend["title"]),
+        "items": items,
+        "illustrative": f"{ILLUSTRATIVE_LABEL} (contour pointillé, teinte pâle)" if legend.get("illustrative") else "",
+        "note": str(legend.get("note") or ""),
+    }
+
+
+@lru_cache(maxsize=1)
+def context_paths() -> dict[str, list]:
+    """Région and département borders as encoded lines (``coarse``, display coordinates).
+
+    Département lines exclude région borders so nothing is drawn twice.
+    """
+    deps = to_display_coordinates(reference.load_departements("coarse"), "region")
+    regs = to_display_coordinates(reference.load_regions("coarse"), "code")
+    reg_lines = shapely.line_merge(shapely.union_all(shapely.boundary(regs.geometry.values)))
+    dep_lines = shapely.line_merge(shapely.union_all(shapely.boundary(deps.geometry.values)))
+    dep_only = shapely.difference(dep_lines, shapely.buffer(reg_lines, 1e-5))
+    frames = shapely.boundary(inset_frames().geometry.values)
+    regions, departements, boxes = encode_paths(
+        [reg_lines, dep_only, shapely.union_all(frames)], CONTEXT_DECIMALS
+    )
+    return {"regions": regions, "departements": departements, "insets": boxes}
+
+
+def base_spec(tiles: bool = False) -> dict:
+    """The stable part of the national map, as JSON-ready data.
+
+    Parameters
+    ----------
+    tiles : bool
+        Add the OpenStreetMap background (needs a network; off by default).
+
+    Returns
+    -------
+    dict
+        ``{"k", "tiles", "bounds", "lines": [{"parts", "style"}], "labels":
+        [[[lat, lng], text]]}``: context borders and the DROM boxes with
+        their labels, in display coordinates.
+    """
+    context = context_paths()
+    frames = inset_frames()
+    return {
+        "k": CONTEXT_DECIMALS,
+        "tiles": bool(tiles),
+        "bounds": NATIONAL_BOUNDS,
+        "lines": [{"parts": context[name], "style": style} for name, style in _CONTEXT_STYLES.items()],
+        "labels": [[[box.bounds[3], box.bounds[0]], str(label)] for label, box in zip(frames["label"], frames.geometry)],
+    }
+
+
+def layer_spec(
+    colored: gpd.GeoDataFrame,
+    legend: dict,
+    indicator_label: str,
+    selected: str | None = None,
+    fit_key: str = "",
+    fit_bounds: list | None = None,
+) -> dict:
+    """The view as JSON-ready data: territories, selection outline, legend, zoom.
+
+    Parameters
+    ----------
+    colored, legend :
+        From :func:`tdi_geo.mapping.color_view` or :func:`~tdi_geo.mapping.color_diff`.
+        An empty view gives a layer with no territory and its legend.
+    indicator_label : str
+        Label of the value shown in tooltips.
+    selected : str, optional
+        Territory id to outline.
+    fit_key : str
+        The map zooms when this key differs from the last one drawn (a new
+        view), not when only the selection or the colours change.
+    fit_bounds : list, optional
+        ``[[south, west], [north, east]]`` to zoom to; default: the layer's
+        bounds. Pass :data:`~tdi_geo.mapping.NATIONAL_BOUNDS` for the national view.
+    """
+    check_frame(colored, "colored")
+    spec = display_features(colored, indicator_label)
+    outline = None
+    if selected:
+        chosen = colored[colored["id"] == selected]
+        if not chosen.empty:
+            display = to_display_coordinates(chosen, "region")
+            outline = encode_paths(display.geometry.values, DISPLAY_DECIMALS)[0] or None
+    spec.update(
+        legend=legend_spec(legend),
+        selected=outline,
+        selected_style=SELECTED_STYLE,
+        fit={"key": str(fit_key), "bounds": fit_bounds},
+    )
+    return spec
+
+
+def script_json(value) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>``, ``&`` and the JavaScript line separators are written as
+    ``\\uXXXX`` escapes, so no text can close the element or start a comment.
+
+    Examples
+    --------
+    >>> script_json({"name": "</script><b>"})
+    '{"name":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def standalone_html(base: dict, layer: dict, *, leaflet_js: str, leaflet_css: str, title: str) -> str:
+    """A self-contained HTML page drawing the map with the same code as the app.
+
+    Parameters
+    ----------
+    base, layer : dict
+        From :func:`base_spec` and :func:`layer_spec`.
+    leaflet_js, leaflet_css : str
+        URLs of Leaflet's files (see :mod:`tdi_geo.assets`).
+    title : str
+        The page title (plain text).
+    """
+    import html
+
+    return (
+        "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title>"
+        f"<link rel=\"stylesheet\" href=\"{html.escape(leaflet_css, quote=True)}\">"
+        f"<script src=\"{html.escape(leaflet_js, quote=True)}\"></script>"
+        f"<style>html,body{{margin:0;height:100%}} .tdi-map{{height:100%}}\n{map_css()}</style>"
+        "</head><body><div class=\"tdi-map\" id=\"tdi-map\"></div>"
+        f"<script type=\"application/json\" id=\"tdi-base\">{script_json(base)}</script>"
+        f"<script type=\"application/json\" id=\"tdi-layer\">{script_json(layer)}</script>"
+        f"<script type=\"module\">\n{map_js()}\ndrawStandalone(document.getElementById(\"tdi-map\"));\n</script>"
+        "</body></html>\n"
+    )
