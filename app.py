@@ -14,7 +14,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from app_panels import detail, kpis, map_view, sidebar, url_state
-from app_panels.text import md_escape
+from app_panels import text
 from app_panels.import_panel import render_import_panel
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
@@ -96,7 +96,7 @@ try:
     dates = version_dates(prog)
     opening_date = default_date(prog)
 except (FileNotFoundError, ValueError) as exc:
-    tab_map.error(md_escape(f"Impossible de charger les données du programme : {exc}"))
+    text.notice(f"Impossible de charger les données du programme : {exc}", "error", where=tab_map)
     prog = None
 regions = reference.region_names()
 
@@ -116,8 +116,8 @@ if prog is not None:
 if tab_import.open:
     with tab_import:
         if pinned:
-            st.info(md_escape(f"La variable {DATASET_ENV} impose le jeu de données affiché ({pinned}) : "
-                              "un jeu importé ici n'est pas affiché tant qu'elle est définie."))
+            text.notice(f"La variable {DATASET_ENV} impose le jeu de données affiché : "
+                        "un jeu importé ici n'est pas affiché tant qu'elle est définie.", "info")
         render_import_panel(IMPORT_WORKSPACE)
     if prog is not None:
         sidebar.render(versions, regions)  # keeps the filters for the return to the map
@@ -128,15 +128,15 @@ if prog is None:
 with tab_map:
     st.title("Territoires d'industrie")
     for message in url_warnings:
-        st.warning(md_escape(message))
+        text.notice(message, "warning")
 
     reference_info = reference.provenance()
     row = next(r for r in versions if r["date"] == state["date"])
-    st.caption(
+    text.caption(
         f"Périmètre au {mapping.format_date(state['date'])} : {row['territories']} territoires, dont "
         f"{row['documented']} documentés (source publique) et {row['illustrative']} illustratifs "
         f"(composition inventée pour compléter la carte, contour pointillé). "
-        f"Jeu de données : « {md_escape(prog.meta.get('name') or prog.dataset_dir.name)} ». "
+        f"Jeu de données : « {prog.meta.get('name') or prog.dataset_dir.name} ». "
         f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
     )
 
@@ -152,7 +152,7 @@ with tab_map:
             else:
                 shown, diff = view, None
         except (ValueError, KeyError) as exc:
-            st.warning(md_escape(f"Vue impossible à construire : {exc}"))
+            text.notice(f"Vue impossible à construire : {exc}", "warning")
             st.stop()
 
     # The map goes first: its message reaches the browser before the KPIs' and
@@ -168,8 +168,8 @@ with tab_map:
             st.session_state[sidebar.TERRITORY_KEY] = hit
     selected = st.session_state.get(sidebar.TERRITORY_KEY)
     if selected and selected not in ids:
-        st.warning(md_escape(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : "
-                             "aucun territoire sélectionné."))
+        text.notice(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : "
+                    "aucun territoire sélectionné.", "warning")
         st.session_state[sidebar.TERRITORY_KEY] = selected = ""
 
     if state["date_from"]:
@@ -216,8 +216,7 @@ with tab_map:
         if diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
                 names = [item["name"] for item in diff[kind] if item["id"] in set(ids)]
-                listed = ", ".join(md_escape(name) for name in names) if names else "aucun"
-                st.markdown(f"**{title} ({len(names)})** : {listed}")
+                text.caption(", ".join(names) if names else "aucun", bold_prefix=f"{title} ({len(names)}) :")
 
     with side_col:
         names = dict(zip(shown["id"], shown["name"]))

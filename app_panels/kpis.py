@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_panels.text import md_escape
+from app_panels.text import caption, md_plain
 from tdi_geo.indicators import KPI_LABELS
 from tdi_geo.mapping.fmt import format_euros, format_number
 
@@ -47,7 +47,7 @@ def render(kpis: dict, figures: dict, filtered: bool, date_label: str) -> None:
             published = figures.get(key)
             help_text = None
             if published is not None:
-                help_text = md_escape(
+                help_text = md_plain(
                     f"Chiffre publié : {format_kpi(key, published['value'])} — source : {published['source']}"
                 )
             col.metric(KPI_LABELS[key], format_kpi(key, kpis[key]), help=help_text)
@@ -55,7 +55,7 @@ def render(kpis: dict, figures: dict, filtered: bool, date_label: str) -> None:
     sources = sorted({f["source"] for f in figures.values()})
     text = f"Calculé à partir du jeu de données au {date_label} ({scope})."
     if sources and not filtered:
-        text += " Chiffres publiés (survoler « ? ») : " + " ; ".join(md_escape(s) for s in sources) + "."
+        text += " Chiffres publiés (survoler « ? ») : " + " ; ".join(sources) + "."
     elif sources:
         text += " Les chiffres publiés sont nationaux : ils ne s'appliquent pas à une sélection."
-    st.caption(text)
+    caption(text)

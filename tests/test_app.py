@@ -7,6 +7,8 @@ the page shows (the embedded dataset), never typed in.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -42,8 +44,21 @@ def prog():
 
 
 def _plain(markdown: str) -> str:
-    """Text as the reader sees it (the app backslash-escapes Markdown)."""
-    return markdown.replace("\\", "")
+    """Text as the reader sees it (the app backslash-escapes Markdown in widget help)."""
+    return markdown.replace("\\", "").replace("\u2060", "")
+
+
+def _shown(at, kind: str) -> list[str]:
+    """The plain-text boxes of one kind (``warning``, ``caption``…) as the reader sees them.
+
+    They are ``st.html`` elements holding escaped text (``app_panels/text.py``).
+    """
+    css = "tdi-caption" if kind == "caption" else f"tdi-notice-{kind}"
+    texts = []
+    for element in at.html:
+        if f'class="{css}"' in element.value or f"class=\"tdi-notice {css}\"" in element.value:
+            texts.append(html.unescape(re.sub(r"<[^>]+>", "", element.value)))
+    return texts
 
 
 def _metrics(at) -> dict[str, str]:
@@ -71,7 +86,7 @@ def test_default_page_shows_the_published_figures_of_the_default_date_with_their
 def test_page_says_what_the_data_is(app, prog):
     at = app()
     row = next(r for r in versions_table(prog) if r["date"] == default_date(prog))
-    text = " ".join(c.value for c in at.caption)
+    text = " ".join(_shown(at, "caption"))
     assert f"{row['documented']} documentés" in text and f"{row['illustrative']} illustratifs" in text
     assert f"COG {reference.provenance()['cog_year']}" in text
 
@@ -89,7 +104,7 @@ def test_region_in_the_url_restricts_the_page_to_that_region(app, prog):
 def test_bad_url_parameters_give_french_warnings_and_the_default_view(app, prog):
     at = app(date="2030-01-01", region="53,99", pillar="cuisine", indicator="bonheur", status="fini")
     assert not at.exception
-    warnings = _plain(" ".join(w.value for w in at.warning))
+    warnings = " ".join(_shown(at, "warning"))
     assert "Date « 2030-01-01 » inconnue" in warnings
     assert "Code de région inconnu ignoré : 99" in warnings
     assert "Pilier « cuisine » inconnu" in warnings
@@ -99,11 +114,17 @@ def test_bad_url_parameters_give_french_warnings_and_the_default_view(app, prog)
     assert at.multiselect(key="w_regions").value == ["53"], "the valid part of the value is kept"
 
 
-def test_unknown_territory_in_the_url_is_reported_not_fatal_nor_rendered_as_markdown(app):
-    at = app(territory="![x](http://example.org/x.png)")
+@pytest.mark.parametrize("hostile", [
+    "![x](http://example.org/x.png)", "https://example.org/phish", "www.example.org", "qui@example.org",
+    "=====", ":material/warning:", "&lt;b&gt;", "<img src=x onerror=alert(1)>", "{{7*7}}",
+])
+def test_unknown_territory_in_the_url_is_reported_as_plain_text(app, hostile):
+    at = app(territory=hostile)
     assert not at.exception
-    warning = next(w.value for w in at.warning if "n'est pas dans la vue" in w.value)
-    assert "![x](" not in warning and "\\!\\[x\\]\\(" in warning, "no image fetched from the internet"
+    warning = next(w.value for w in at.html if "n'est pas dans la vue" in html.unescape(w.value))
+    assert html.escape(hostile) in warning, "shown literally, escaped once"
+    assert "<a" not in warning and "<img" not in warning, "no link, no image"
+    assert not [m for m in at.markdown if "example.org" in m.value or "{{" in m.value], "never Markdown"
     assert _territory_box(at).value == ""
 
 
@@ -141,7 +162,7 @@ def test_comparison_lists_the_territories_added_between_two_versions(app, prog):
     at = app(date="2019-09-24", **{"from": "2019-07-25"})
     assert not at.exception
     added = perimeter_diff(prog, "2019-07-25", "2019-09-24")["added"]
-    text = _plain(" ".join(m.value for m in at.markdown))
+    text = " ".join(_shown(at, "caption"))
     assert f"Ajoutés ({len(added)})" in text
     for item in added:
         assert item["name"] in text
