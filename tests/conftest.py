@@ -6,9 +6,16 @@ so map, export and app tests can state their expectations from the rows below.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -100,6 +107,93 @@ def chromium() -> str:
             pytest.fail("chromium est introuvable alors que CI=true : les tests navigateur doivent tourner.")
         pytest.skip("chromium absent (installer : apt-get install chromium)")
     return path
+
+
+# --- browser tests (tests/test_browser.py, tests/test_hostile.py) --------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(tmp_path_factory, dataset: Path | None = None):
+    """Run ``streamlit run serve.py`` (what ``make run`` serves) on a free port; yield its URL.
+
+    ``dataset`` pins the programme dataset shown (``TDI_GEO_DATASET``);
+    default: the embedded data. The import workspace is a fresh folder.
+    """
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TDI_GEO_DATASET"}
+    if dataset is not None:
+        env["TDI_GEO_DATASET"] = str(dataset)
+    env["TDI_GEO_WORKSPACE"] = str(tmp_path_factory.mktemp("imports"))
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail("Le serveur Streamlit n'a pas démarré :\n" + log.read_text()[-3000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--headless=new", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page that may only talk to localhost; ``page.blocked`` lists the rest."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    blocked: list[str] = []
+
+    def route(r):
+        if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/", r.request.url) or \
+                r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.blocked = blocked
+    yield page
+    context.close()
 
 
 # --- importer tests (tests/test_importers.py, tests/test_import_cli.py) -----------

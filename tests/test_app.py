@@ -184,3 +184,20 @@ def test_download_buttons_offer_the_current_view(app):
     at = app(region="53")
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Télécharger GeoJSON", "Télécharger CSV"]
+
+
+@pytest.mark.parametrize("params", [
+    {"region": "06"},
+    {"region": "06", "date": "2018-11-22"},
+    {"region": "02", "date": "2018-11-22"},
+    {"region": "06", "indicator": "funding_per_inhabitant", "pillar": "innover"},
+    {"region": "06", "from": "2018-11-22"},
+    {"region": "06", "territory": "x"},
+])
+def test_a_view_without_territory_says_so_and_still_offers_its_legend_and_downloads(app, prog, params):
+    view = build_view(prog, params.get("date", default_date(prog)), regions=[params["region"]])
+    assert view.empty, "the case really leaves no territory"
+    at = app(**params)
+    assert not at.exception
+    assert any("Aucun territoire ne correspond" in i.value for i in at.info)
+    assert [b.label for b in at.get("download_button")] == ["Télécharger GeoJSON", "Télécharger CSV"]

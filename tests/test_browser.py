@@ -9,16 +9,11 @@ chromium is missing (see ``conftest.chromium``).
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from conftest import serve_app
 
 from tdi_geo import mapping
 from tdi_geo.indicators import build_view
@@ -26,86 +21,16 @@ from tdi_geo.programme import default_date, load_programme
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 #: The map's container: the map is drawn in the page itself (components v2, no iframe).
 MAP = ".tdi-map"
 TIMEOUT_MS = 90_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """URL of the app served by ``streamlit run`` (stopped after the module)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TDI_GEO_DATASET"}
-    env["TDI_GEO_WORKSPACE"] = str(tmp_path_factory.mktemp("imports"))
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail("Le serveur Streamlit n'a pas démarré :\n" + log.read_text()[-3000:])
-            time.sleep(0.3)
+    """URL of the app served by ``streamlit run serve.py`` on the embedded data (stopped after the module)."""
+    with serve_app(tmp_path_factory) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--headless=new", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def page(browser):
-    """A fresh page that may only talk to localhost; ``page.blocked`` lists the rest."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    blocked: list[str] = []
-
-    def route(r):
-        if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/", r.request.url) or \
-                r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort("blockedbyclient")
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.blocked = blocked
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="module")
