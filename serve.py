@@ -6,7 +6,8 @@ without one (a laptop, an intranet VM), and the page budget is 1.5 MB, so this
 entry point wraps the app in ``st.App`` with a middleware that gzips each
 static file once and keeps the result in memory: the files are content-hashed
 and immutable, so the cache never goes stale and the CPU cost is paid once per
-file per process.
+file per process. Only files that exist at start-up are cached, so no visitor
+can make the cache grow.
 
 Leaflet's files, which app.py serves from the installed package, are gzipped
 the same way (they are as immutable as the package), and the page hints the
@@ -38,20 +39,70 @@ LEAFLET_PATH = f"/component/{APP_SCRIPT.stem}.tdi_geo_leaflet/"
 _STATIC_IMPORT = re.compile(r'(?:from|import)\s*"\./([^"]+\.js)"')
 
 
-class StaticGzipCache:
-    """ASGI middleware: gzip ``GET /static/*`` (and Leaflet) responses once, then serve from memory."""
+def accepts_gzip(headers) -> bool:
+    """Whether an ``Accept-Encoding`` header allows gzip (RFC 9110: ``q=0`` means « not acceptable »).
 
-    def __init__(self, app, prefix: tuple[str, ...] = ("/static/", LEAFLET_PATH)):
+    Examples
+    --------
+    >>> accepts_gzip([(b"accept-encoding", b"br, gzip;q=0.8")]), accepts_gzip([(b"accept-encoding", b"gzip;q=0")])
+    (True, False)
+    >>> accepts_gzip([(b"accept-encoding", b"*")]), accepts_gzip([(b"accept-encoding", b"identity")])
+    (True, False)
+    """
+    value = b",".join(v for k, v in headers if k.lower() == b"accept-encoding").decode("latin-1")
+    weights: dict[str, float] = {}
+    for item in value.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, number = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(number)
+                except ValueError:
+                    quality = 0.0
+        if coding.strip():
+            weights[coding.strip().lower()] = quality
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
+
+
+def known_files(prefixes: dict[str, Path]) -> frozenset[str]:
+    """URL paths of the files under each prefix's folder, listed once at start-up."""
+    paths = set()
+    for prefix, folder in prefixes.items():
+        if folder.is_dir():
+            paths |= {prefix + p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    return frozenset(paths)
+
+
+def _default_prefixes() -> dict[str, Path]:
+    from tdi_geo import assets
+
+    return {"/static/": Path(st.__file__).parent / "static" / "static", LEAFLET_PATH: assets.leaflet_dir()}
+
+
+class StaticGzipCache:
+    """ASGI middleware: gzip the installed static files once, then serve them from memory.
+
+    Only the files that exist when the server starts (Streamlit's bundle and
+    Leaflet's dist, listed by :func:`known_files`) are compressed and kept:
+    the cache can never hold more entries than there are such files,
+    whatever paths visitors make up (Streamlit answers 200 for any path
+    under ``/static/``). A client that does not accept gzip (``q=0``) gets the
+    app's own answer.
+    """
+
+    def __init__(self, app, prefixes: dict[str, Path] | None = None):
         self.app = app
-        self.prefix = prefix
+        self.known = known_files(prefixes or _default_prefixes())
         self.cache: dict[str, tuple[int, list, bytes]] = {}
 
     async def __call__(self, scope, receive, send):
         if (
             scope["type"] != "http"
             or scope.get("method") != "GET"
-            or not scope.get("path", "").startswith(self.prefix)
-            or b"gzip" not in dict(scope.get("headers", [])).get(b"accept-encoding", b"")
+            or scope.get("path", "") not in self.known
+            or not accepts_gzip(scope.get("headers", []))
         ):
             await self.app(scope, receive, send)
             return

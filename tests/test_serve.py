@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from pathlib import Path
 
+import pytest
 import streamlit as st
 
 import serve
@@ -50,3 +52,51 @@ def test_the_page_hints_the_map_module_and_leaflet_once_leaflet_is_served():
 def test_other_responses_pass_through_unchanged():
     _, body = asyncio.run(_page(serve.PreloadHints(_streamlit), serve.LEAFLET_PATH + "leaflet.js"))
     assert body == b"/* leaflet */"
+
+
+async def _anything(scope, receive, send):
+    """Answers 200 with a compressible body for any path, like Streamlit under /static/."""
+    body = b"console.log('x');\n" * 200
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/javascript"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _get(app, path: str, accept: bytes = b"gzip, deflate, br") -> tuple[dict, bytes]:
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"accept-encoding", accept)]}
+    asyncio.run(app(scope, None, send))
+    return dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_made_up_static_paths_never_grow_the_gzip_cache(tmp_path):
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "index.abc.js").write_text("x")
+    cache = serve.StaticGzipCache(_anything, prefixes={"/static/": tmp_path})
+    headers, body = _get(cache, "/static/js/index.abc.js")
+    assert headers[b"content-encoding"] == b"gzip" and gzip.decompress(body).startswith(b"console.log")
+    assert len(cache.cache) == 1
+    for i in range(5000):
+        headers, _ = _get(cache, f"/static/js/made-up-{i}.js")
+        assert b"content-encoding" not in headers
+    assert len(cache.cache) == 1, "5,000 unknown paths, no new entry"
+
+
+def test_real_installed_files_are_the_only_ones_known():
+    known = serve.known_files(serve._default_prefixes())
+    assert serve.LEAFLET_PATH + "leaflet.js" in known
+    assert any(p.startswith("/static/js/index.") for p in known)
+    assert len(known) < 2000, "a bounded list"
+
+
+@pytest.mark.parametrize("accept", [b"gzip;q=0", b"identity", b"br", b"*;q=0", b""])
+def test_a_client_that_refuses_gzip_gets_plain_bytes(tmp_path, accept):
+    (tmp_path / "a.js").write_text("x")
+    cache = serve.StaticGzipCache(_anything, prefixes={"/static/": tmp_path})
+    headers, body = _get(cache, "/static/a.js", accept)
+    assert b"content-encoding" not in headers and body.startswith(b"console.log")
+    assert cache.cache == {}
