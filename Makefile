@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast bench build-reference install install-dev clean
+.PHONY: run test test-fast bench build-reference install install-dev browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,21 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
 
-test: install-dev
+test: install-dev browser-deps
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's chromium: installed here when missing and we are
+# root with apt-get (as on CI); otherwise the run ends with one line saying how many
+# browser tests were skipped and the command that enables them.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing Debian chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "== chromium is missing and cannot be installed here (not root, or no apt-get)"; \
+	  fi; \
+	fi
 
 # Unit tests only: no browser, no benchmark (a few seconds).
 test-fast: install-dev

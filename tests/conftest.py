@@ -98,6 +98,20 @@ def chromium_path() -> str | None:
     return None
 
 
+def pytest_unconfigure(config):
+    """The run's last line, when browser tests were skipped: how many, and the fix."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [r for r in reporter.stats.get("skipped", []) if "browser" in getattr(r, "keywords", {})]
+    if skipped:
+        reporter.write_line(
+            f"{len(skipped)} tests navigateur ignorés : chromium est absent. "
+            "Pour les lancer : sudo apt-get install -y chromium (ou make test en root).",
+            yellow=True, bold=True,
+        )
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path to chromium; skip locally without it, fail in CI (``CI=true``)."""
