@@ -137,7 +137,9 @@ def to_geojson(view: gpd.GeoDataFrame) -> dict:
 
     Examples
     --------
-    >>> fc = to_geojson(build_view(prog, "2019-09-24", regions=["53"]))
+    >>> from tdi_geo.indicators import build_view
+    >>> from tdi_geo.programme import load_programme
+    >>> fc = to_geojson(build_view(load_programme(), "2019-09-24", regions=["53"]))
     >>> {f["properties"]["region"] for f in fc["features"]}
     {'53'}
     """
