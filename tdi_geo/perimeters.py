@@ -2,8 +2,9 @@
 
 A territory's shape at date D is the union of the reference polygons of its
 members valid at D: whole EPCIs, or single communes when the territory holds
-only part of an EPCI. EPCI polygons form a clean coverage, so the union is a
-cheap ``coverage_union_all``.
+only part of an EPCI. At each resolution, EPCI and commune polygons are parts
+of one clean coverage (EPCIs are dissolved from the simplified communes), so
+territories never overlap and the union is a cheap ``coverage_union_all``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def _territory_geometries(prog: Programme, date: str, resolution: str) -> gpd.Ge
             + ", ".join([f"EPCI {c}" for c in unknown_epci] + [f"commune {c}" for c in unknown_com])
         )
 
-    # Territories holding single communes are drawn from commune polygons
-    # (their whole EPCIs expanded to communes) so the pieces fit exactly.
+    # Territories holding single communes are drawn from commune polygons of
+    # the same resolution (their whole EPCIs expanded to communes): each EPCI
+    # polygon is the union of its communes at that resolution, so these shapes
+    # fit their neighbours drawn from whole EPCIs edge for edge.
     commune_level = set(by_commune["territory_id"])
     geoms: dict[str, shapely.Geometry] = {}
     stats: dict[str, tuple[int, int, int]] = {}
@@ -61,7 +64,7 @@ def _territory_geometries(prog: Programme, date: str, resolution: str) -> gpd.Ge
         geoms[tid] = _union(epci.loc[sirens, "geometry"].values)
         stats[tid] = (len(sirens), int(epci.loc[sirens, "n_communes"].sum()), int(epci.loc[sirens, "population"].sum()))
     if commune_level:
-        polygons = reference.load_commune_polygons().set_index("insee_com")
+        polygons = reference.load_commune_polygons(resolution).set_index("insee_com")
         commune_epci = communes.reset_index()
         for tid in sorted(commune_level):
             sirens = by_epci.loc[by_epci["territory_id"] == tid, "epci_siren"].unique()

@@ -107,17 +107,34 @@ def load_communes(reference_dir: Path | None = None) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=None)
-def _read_commune_polygons(reference_dir: str) -> gpd.GeoDataFrame:
-    return gpd.read_parquet(Path(reference_dir) / "communes_fine.parquet")
+def _read_commune_polygons(resolution: str, reference_dir: str) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(Path(reference_dir) / f"communes_{resolution}.parquet")
 
 
-def load_commune_polygons(reference_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Commune polygons (``insee_com``, geometry), at the ``fine`` resolution only.
+def load_commune_polygons(resolution: str = "fine", reference_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Commune polygons (``insee_com``, geometry) in WGS84 at one resolution.
 
-    Used to draw territories that hold only part of an EPCI. Four communes
-    restored in 2025 have no polygon in the source package (see provenance).
+    Used to draw territories that hold only part of an EPCI. At each
+    resolution the EPCI, département and région layers are dissolved from
+    these very polygons, so the union of an EPCI's communes is exactly its
+    EPCI polygon and commune-level territories never overlap their
+    neighbours. Four communes restored in 2025 have no polygon in the source
+    package (see provenance).
+
+    Parameters
+    ----------
+    resolution : {"fine", "web", "coarse"}
+    reference_dir : Path, optional
+        Defaults to the committed ``geodata/reference``.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy: callers may modify it freely.
     """
-    return _read_commune_polygons(str(reference_dir or REFERENCE_DIR)).copy()
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {tuple(RESOLUTIONS)}, got {resolution!r}")
+    return _read_commune_polygons(resolution, str(reference_dir or REFERENCE_DIR)).copy()
 
 
 def provenance(reference_dir: Path | None = None) -> dict:

