@@ -209,6 +209,8 @@ def publish_dataset(workspace: Path, dataset_dir, *, editor: str, expected_curre
                 "une autre publication. Rien n'a été modifié ; rechargez la page, vérifiez le jeu affiché, puis "
                 "publiez à nouveau."
             )
+        if target is not None and not is_dataset(target):  # deleted since it was checked
+            raise WorkspaceError(f"Publication refusée : « {target.name} » n'existe plus.")
         name = _name(target)
         _write_pointer(workspace, name)
         _append_log(workspace, _record("publish" if name else "unpublish", editor, name, previous, target))
