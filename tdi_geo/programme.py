@@ -2,8 +2,10 @@
 
 A programme dataset is a directory of plain CSV files (see
 ``docs/DATA_MODEL.md``). This module defines the vocabularies once (pillars,
-statuses, provenances), loads a dataset and answers "what was true at date D"
-questions. Geometry lives in :mod:`tdi_geo.perimeters`; indicators in
+statuses, provenances), loads a dataset (checking its invariants, see
+:mod:`tdi_geo.programme_checks`) and answers "what was true at date D"
+questions — including a territory's name, provenance and partial flag, which
+dated states (``territory_states.csv``) may change from a version on. Geometry lives in :mod:`tdi_geo.perimeters`; indicators in
 :mod:`tdi_geo.indicators`.
 """
 
@@ -374,4 +376,28 @@ def programme_summary(prog: Programme) -> dict:
         "documented": int(len(present) - illustrative),
         "illustrative": illustrative,
         "partial": int(present["partial"].sum()),
+    }
+
+
+def dataset_summary(prog: Programme) -> dict:
+    """Which dataset and version are shown, for the app's caption.
+
+    Returns
+    -------
+    dict
+        ``name`` (folder name), ``embedded`` (the committed dataset),
+        ``preview`` (an unpublished import), ``created``, ``files`` (the
+        files imported into it, latest last), ``version`` and
+        ``version_label`` (its latest perimeter version).
+    """
+    dates = version_dates(prog)
+    latest = prog.versions.iloc[-1] if dates else None
+    return {
+        "name": str(prog.meta.get("name") or prog.dataset_dir.name),
+        "embedded": prog.dataset_dir.resolve() == PROGRAMME_DIR.resolve(),
+        "preview": bool(prog.meta.get("preview")),
+        "created": str(prog.meta.get("created", "")),
+        "files": [str(i.get("file", "")) for i in prog.meta.get("imports", [])],
+        "version": dates[-1] if dates else None,
+        "version_label": str(latest["label"]) if latest is not None else "",
     }

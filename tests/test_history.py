@@ -16,6 +16,7 @@ from tdi_geo.importers import export_anct_communes, import_files
 from tdi_geo.indicators import build_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
 from tdi_geo.programme import (
+    dataset_summary,
     default_date,
     load_programme,
     national_figures,
@@ -76,6 +77,9 @@ def test_auxois_morvan_stays_documented_and_partial_in_2019(after_2023):
 
 def test_the_app_opens_on_the_latest_version_and_the_embedded_figures_still_show(after_2023):
     assert default_date(after_2023) == IMPORTED
+    shown = dataset_summary(after_2023)
+    assert shown["version"] == IMPORTED and shown["files"] == ["tdi_communes_2023.csv"] and not shown["embedded"]
+    assert dataset_summary(load_programme(PROGRAMME_DIR))["embedded"] is True
     embedded = load_programme(PROGRAMME_DIR)
     assert default_date(embedded) == version_dates(embedded)[-1] == "2019-09-24"
     figures = national_figures(embedded, default_date(embedded))
