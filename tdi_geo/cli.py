@@ -162,14 +162,26 @@ def cmd_validate(args) -> int:
 def cmd_import(args) -> int:
     from tdi_geo.importers import import_cli
 
+    if args.publish and not args.workspace:
+        raise CliError("--publish ne s'emploie qu'avec --workspace.")
     return import_cli(
         [Path(f) for f in args.files],
-        out=Path(args.out),
+        out=Path(args.out) if args.out else None,
         date=args.date,
         column_map=_column_map(args.map),
         base_dataset=_dataset_dir(args),
         provenance=args.provenance,
+        workspace=Path(args.workspace) if args.workspace else None,
+        publish=args.publish,
+        editor=args.editor,
     )
+
+
+def cmd_publish(args) -> int:
+    from tdi_geo.importers import publish_cli
+
+    dataset = None if args.dataset_name in ("-", "embarquees", "embarquées") else args.dataset_name
+    return publish_cli(Path(args.workspace), dataset, editor=args.editor, expected=args.expected)
 
 
 # --- parser ------------------------------------------------------------------
@@ -212,10 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", metavar="COLONNE=CHAMP", help="forcer la correspondance d'une colonne")
     p = add("import", cmd_import, "importer des fichiers officiels dans un nouveau jeu de données", json_flag=False)
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--out", required=True, help="dossier du jeu de données à créer")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="dossier du jeu de données à créer")
+    target.add_argument("--workspace", help="espace de travail de l'application : le jeu y est ajouté, non publié")
+    p.add_argument("--publish", action="store_true", help="avec --workspace : publier aussitôt (il faut --editor)")
+    p.add_argument("--editor", help="nom de la personne qui publie (journal des publications)")
     p.add_argument("--date", help="date de la version de périmètre importée (AAAA-MM-JJ)")
     p.add_argument("--map", action="append", metavar="COLONNE=CHAMP", help="forcer la correspondance d'une colonne")
     p.add_argument("--provenance", default="official", help="provenance déclarée (défaut : official)")
+    p = add("publish", cmd_publish, "publier un jeu d'un espace de travail (le rendre visible de tous)",
+            dataset=False, json_flag=False)
+    p.add_argument("workspace", metavar="WORKSPACE", help="espace de travail (ex. data/imports)")
+    p.add_argument("dataset_name", metavar="JEU", help="nom du jeu à publier (« - » : revenir aux données embarquées)")
+    p.add_argument("--editor", required=True, help="nom de la personne qui publie (journal des publications)")
+    p.add_argument("--expected", help="jeu affiché attendu avant publication (vide : données embarquées) ; "
+                   "défaut : celui affiché au lancement de la commande")
     return parser
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from tdi_geo import reference
-from tdi_geo.programme import Programme, members_at, parse_date
+from tdi_geo.programme import Programme, members_at, parse_date, territories_at
 
 _GEOMETRY_COLUMNS = ["id", "name", "region", "provenance", "partial", "n_epci", "n_communes", "population", "geometry"]
 
@@ -77,7 +77,7 @@ def _territory_geometries(prog: Programme, date: str, resolution: str) -> gpd.Ge
             n_epci = commune_epci.loc[commune_epci["insee_com"].isin(all_codes), "epci_siren"].nunique()
             stats[tid] = (int(n_epci), len(all_codes), int(communes.loc[all_codes, "population"].sum()))
 
-    territories = prog.territories.set_index("id")
+    territories = territories_at(prog, date).set_index("id")  # attributes valid at this date
     ids = sorted(geoms)
     frame = territories.loc[ids, ["name", "region", "provenance", "partial"]].reset_index()
     frame["n_epci"] = [stats[i][0] for i in ids]
@@ -132,15 +132,17 @@ def perimeter_diff(prog: Programme, date_a, date_b) -> dict[str, list[dict]]:
     """
     date_a, date_b = parse_date(date_a), parse_date(date_b)
     sets_a, sets_b = _member_sets(prog, date_a), _member_sets(prog, date_b)
-    names = prog.territories.set_index("id")["name"]
+    # Names as valid at the date the territory is shown: removed ones at date_a, the others at date_b.
+    names_a = territories_at(prog, date_a).set_index("id")["name"]
+    names_b = territories_at(prog, date_b).set_index("id")["name"]
 
-    def rows(ids):
+    def rows(ids, names):
         return sorted(({"id": i, "name": names[i]} for i in ids), key=lambda r: (r["name"], r["id"]))
 
     return {
-        "added": rows(set(sets_b) - set(sets_a)),
-        "removed": rows(set(sets_a) - set(sets_b)),
-        "changed": rows(i for i in set(sets_a) & set(sets_b) if sets_a[i] != sets_b[i]),
+        "added": rows(set(sets_b) - set(sets_a), names_b),
+        "removed": rows(set(sets_a) - set(sets_b), names_a),
+        "changed": rows((i for i in set(sets_a) & set(sets_b) if sets_a[i] != sets_b[i]), names_b),
     }
 
 

@@ -2,8 +2,10 @@
 
 A programme dataset is a directory of plain CSV files (see
 ``docs/DATA_MODEL.md``). This module defines the vocabularies once (pillars,
-statuses, provenances), loads a dataset and answers "what was true at date D"
-questions. Geometry lives in :mod:`tdi_geo.perimeters`; indicators in
+statuses, provenances), loads a dataset (checking its invariants, see
+:mod:`tdi_geo.programme_checks`) and answers "what was true at date D"
+questions — including a territory's name, provenance and partial flag, which
+dated states (``territory_states.csv``) may change from a version on. Geometry lives in :mod:`tdi_geo.perimeters`; indicators in
 :mod:`tdi_geo.indicators`.
 """
 
@@ -70,7 +72,12 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "amount_region_eur", "amount_other_eur", "provenance", "source",
     ],
     "national_figures": ["date", "indicator", "value", "unit", "source"],
+    "territory_states": ["territory_id", "valid_from", "name", "provenance", "partial", "official_code", "source", "note"],
 }
+#: Tables a dataset may leave out (read as empty).
+REQUIRED_TABLES = ("territories", "memberships", "versions")
+#: Attributes of a territory that a dated state (``territory_states.csv``) can change.
+STATE_ATTRIBUTES = ("name", "provenance", "partial", "official_code", "source", "note")
 AMOUNT_COLUMNS = [
     "amount_state_operators_eur",
     "amount_territoires_innovation_eur",
@@ -96,6 +103,7 @@ class Programme:
     status_events: pd.DataFrame
     projects: pd.DataFrame
     national_figures: pd.DataFrame
+    territory_states: pd.DataFrame
     dataset_dir: Path
     meta: dict = field(default_factory=dict)
 
@@ -107,10 +115,11 @@ def default_dataset_dir() -> Path:
 
 
 def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
+    """One table as stripped text, in file order (row 0 = line 2 of the file)."""
     path = dataset_dir / f"{name}.csv"
     columns = TABLE_COLUMNS[name]
     if not path.exists():
-        if name in ("territories", "memberships", "versions"):
+        if name in REQUIRED_TABLES:
             raise FileNotFoundError(
                 f"Jeu de données incomplet : le fichier « {path.name} » manque dans {dataset_dir}."
             )
@@ -122,7 +131,12 @@ def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
             f"Le fichier « {path.name} » n'a pas la ou les colonnes {', '.join(missing)} "
             f"(attendues : {', '.join(columns)})."
         )
-    frame = frame.map(str.strip) if len(frame) else frame
+    return frame.map(str.strip) if len(frame) else frame
+
+
+def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Flags as booleans, amounts and counts as numbers, versions sorted (after the checks)."""
+    frame = frame.copy()
     for col in _BOOL_COLUMNS.get(name, []):
         frame[col] = frame[col].str.lower().isin(_TRUE)
     if name == "projects":
@@ -138,8 +152,12 @@ def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
 
 @lru_cache(maxsize=8)
 def _load_cached(dataset_dir: str, mtime_key: tuple) -> Programme:
+    from tdi_geo.programme_checks import dataset_problems, raise_for_problems
+
     path = Path(dataset_dir)
     tables = {name: _read_table(path, name) for name in TABLE_COLUMNS}
+    raise_for_problems(dataset_problems(tables), path.name)
+    tables = {name: _typed(name, frame) for name, frame in tables.items()}
     meta_path = path / "dataset.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
     return Programme(dataset_dir=path, meta=meta, **tables)
@@ -159,6 +177,15 @@ def load_programme(dataset_dir: Path | str | None = None) -> Programme:
     Programme
         Tables as DataFrames; codes and dates are strings, flags booleans,
         amounts integers. Treat them as read-only (they are cached).
+
+    Raises
+    ------
+    FileNotFoundError
+        The directory or a required table is missing.
+    tdi_geo.programme_checks.DatasetError
+        (a ``ValueError``) The dataset breaks an invariant: duplicate ids,
+        non-ISO dates, a member in two territories at one date, a commune
+        with its own EPCI… The French message names the file and the lines.
     """
     path = Path(dataset_dir) if dataset_dir else default_dataset_dir()
     if not path.is_dir():
@@ -183,12 +210,12 @@ def version_dates(prog: Programme) -> list[str]:
 
 
 def default_date(prog: Programme) -> str:
-    """The date the app opens on: the date of the seed figures when the dataset
-    has them, else the latest version."""
+    """The date the app opens on: the latest perimeter version of the dataset.
+
+    After an import, that is the imported version; for the embedded dataset
+    it is 24 Sept 2019, the date of its sourced national figures.
+    """
     dates = version_dates(prog)
-    figure_dates = set(prog.national_figures["date"]) & set(dates)
-    if figure_dates:
-        return max(figure_dates)
     if not dates:
         raise ValueError("Le jeu de données ne contient aucune version de périmètre (versions.csv est vide).")
     return dates[-1]
@@ -207,10 +234,58 @@ def members_at(prog: Programme, date) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+def territory_states_at(prog: Programme, date) -> pd.DataFrame:
+    """Every territory with the attributes valid at ``date``, present or not.
+
+    A territory's row of ``territories.csv`` is its base record; each row of
+    ``territory_states.csv`` with ``valid_from <= date`` overrides the
+    attributes it fills (an empty cell keeps the earlier value), later states
+    over earlier ones. So an import, which adds states dated at its version,
+    never changes what an earlier date shows.
+
+    Returns
+    -------
+    DataFrame
+        ``id, name, region, provenance, partial, source, note, official_code``
+        in the order of ``territories.csv``. ``official_code`` falls back on
+        a « code officiel : X » note written by imports before states existed.
+    """
+    date = parse_date(date)
+    out = prog.territories.copy()
+    out["official_code"] = out["note"].str.extract(r"code officiel : (\S+)", expand=False).fillna("")
+    states = prog.territory_states
+    states = states[states["valid_from"] <= date]
+    if states.empty:
+        return out
+    states = states.sort_values(["territory_id", "valid_from"], kind="stable")
+    for column in STATE_ATTRIBUTES:
+        filled = states[column].where(states[column] != "")
+        latest = filled.groupby(states["territory_id"]).last().dropna()
+        if latest.empty:
+            continue
+        if column == "partial":
+            latest = latest.str.lower().isin(_TRUE)
+        override = out["id"].map(latest)
+        out[column] = override.where(override.notna(), out[column]).astype(out[column].dtype)
+    return out
+
+
 def territories_at(prog: Programme, date) -> pd.DataFrame:
-    """Territories that have at least one member at ``date``."""
+    """Territories that have at least one member at ``date``, with their attributes at that date.
+
+    Same columns as :func:`territory_states_at`.
+    """
     ids = members_at(prog, date)["territory_id"].unique()
-    return prog.territories[prog.territories["id"].isin(ids)].reset_index(drop=True)
+    states = territory_states_at(prog, date)
+    return states[states["id"].isin(ids)].reset_index(drop=True)
+
+
+def territory_record(prog: Programme, territory_id: str, date) -> dict | None:
+    """One territory's attributes valid at ``date`` (name, provenance, partial,
+    source, note, official_code…), or None if the id is unknown."""
+    states = territory_states_at(prog, date)
+    rows = states[states["id"] == territory_id]
+    return None if rows.empty else rows.iloc[0].to_dict()
 
 
 def status_at(prog: Programme, date) -> pd.DataFrame:
@@ -301,4 +376,28 @@ def programme_summary(prog: Programme) -> dict:
         "documented": int(len(present) - illustrative),
         "illustrative": illustrative,
         "partial": int(present["partial"].sum()),
+    }
+
+
+def dataset_summary(prog: Programme) -> dict:
+    """Which dataset and version are shown, for the app's caption.
+
+    Returns
+    -------
+    dict
+        ``name`` (folder name), ``embedded`` (the committed dataset),
+        ``preview`` (an unpublished import), ``created``, ``files`` (the
+        files imported into it, latest last), ``version`` and
+        ``version_label`` (its latest perimeter version).
+    """
+    dates = version_dates(prog)
+    latest = prog.versions.iloc[-1] if dates else None
+    return {
+        "name": str(prog.meta.get("name") or prog.dataset_dir.name),
+        "embedded": prog.dataset_dir.resolve() == PROGRAMME_DIR.resolve(),
+        "preview": bool(prog.meta.get("preview")),
+        "created": str(prog.meta.get("created", "")),
+        "files": [str(i.get("file", "")) for i in prog.meta.get("imports", [])],
+        "version": dates[-1] if dates else None,
+        "version_label": str(latest["label"]) if latest is not None else "",
     }

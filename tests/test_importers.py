@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 
@@ -19,11 +20,12 @@ from tdi_geo.importers import (
     import_files,
     import_to_workspace,
     list_datasets,
+    publish_dataset,
     validate_files,
 )
 from tdi_geo.importers._checks import load_reference, pad_codes, parse_amounts, parse_dates
 from tdi_geo.importers._columns import match_columns
-from tdi_geo.programme import load_programme, members_at
+from tdi_geo.programme import load_programme, members_at, territories_at
 
 
 def _one(reports):
@@ -100,9 +102,14 @@ def test_import_aggregates_communes_to_epci_and_keeps_partial_epci_as_communes(t
     corse_id = next(t for t in members if t != "territoire-ain")
     assert members[corse_id] == {sample.corse, *sample.partial_communes}
     prog = load_programme(tmp_path / "out")
-    imported = prog.territories.set_index("id").loc[["territoire-ain", corse_id]]
+    imported = territories_at(prog, "2023-06-01").set_index("id").loc[["territoire-ain", corse_id]]
     assert set(imported["provenance"]) == {"official"}
     assert imported.loc[corse_id, "region"] == "94"
+    assert imported.loc[corse_id, "official_code"] == "2A35TI01"
+    # Issue 8: the import is a state from its version on; 2019 still shows the documented territory.
+    before = territories_at(prog, "2019-09-24").set_index("id")
+    assert before.loc["territoire-ain", "provenance"] == "documented"
+    assert before.loc["territoire-ain", "source"] == "https://example.org/ain"
 
 
 def test_import_makes_a_dated_version_and_closes_the_base_perimeter(tmp_path, base, sample):
@@ -117,7 +124,8 @@ def test_import_makes_a_dated_version_and_closes_the_base_perimeter(tmp_path, ba
     assert any("2024-01-01" in w and "retirée" in w for w in reports[0].warnings)
     meta = json.loads((tmp_path / "out" / "dataset.json").read_text(encoding="utf-8"))
     assert meta["imports"] == [{"file": "tdi_communes.csv", "kind": "communes", "date": "2023-06-01",
-                                "rows": len(sample.communes)}]
+                                "rows": len(sample.communes),
+                                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}]
     assert meta["row_counts"]["territories"] == len(prog.territories)
     assert (tmp_path / "out" / "crosswalk.csv").exists()  # other base files carried over
 
@@ -278,18 +286,22 @@ def test_tracking_table_with_unknown_territory_and_bad_values(tmp_path, base):
 # --- workspace ---------------------------------------------------------------------------------------
 
 
-def test_workspace_keeps_every_import_and_points_to_the_latest(tmp_path, base, sample):
+def test_workspace_keeps_every_import_and_only_a_publication_changes_the_current_one(tmp_path, base, sample):
     workspace = tmp_path / "imports"
     assert current_dataset(workspace) is None
     _, first = import_to_workspace([write_csv(sample.communes, tmp_path / "p.csv")], workspace,
-                                   date="2023-06-01", base_dataset=base)
+                                   date="2023-06-01", base_dataset=base, publish=True, editor="Test")
     assert current_dataset(workspace) == first
     status = pd.DataFrame({"territoire": ["Territoire Ain"], "date": ["2024-02-01"], "statut": ["Protocole signé"]})
     _, second = import_to_workspace([write_csv(status, tmp_path / "s.csv")], workspace)
-    assert current_dataset(workspace) == second
-    assert first.is_dir() and len(list_datasets(workspace)) == 2
-    # the second import was based on the first: its perimeter is there
+    # Issue 8: an import made without publishing is a preview: nobody else sees it.
+    assert current_dataset(workspace) == first
+    assert [d["name"] for d in list_datasets(workspace)] == [first.name]
+    assert {d["name"] for d in list_datasets(workspace, include_previews=True)} == {first.name, second.name}
+    # the second import was based on the current one (the first): its perimeter is there
     assert _members(second, "2023-06-01") == _members(first, "2023-06-01")
+    publish_dataset(workspace, second, editor="Test", expected_current=first)
+    assert current_dataset(workspace) == second and len(list_datasets(workspace)) == 2
     with pytest.raises(ImportFileError):
         import_to_workspace([tmp_path / "absent.csv"], workspace)
     assert current_dataset(workspace) == second
@@ -316,7 +328,7 @@ def test_import_panel_shows_the_dataset_in_use_and_can_switch_back(tmp_path, bas
     assert "SHOWN=None" in app.text[0].value
 
     _, dataset = import_to_workspace([write_csv(sample.communes, tmp_path / "p.csv")], workspace,
-                                     date="2023-06-01", base_dataset=base)
+                                     date="2023-06-01", base_dataset=base, publish=True, editor="Test")
     app = AppTest.from_string(script, default_timeout=30).run()
     assert f"SHOWN={dataset}" in app.text[0].value
     assert any("p.csv" in i.value.replace("\\", "") for i in app.info)  # shown unescaped

@@ -8,8 +8,11 @@ Accepted inputs (see ``docs/IMPORT.md``):
 
 Every problem is reported in French with the file, the spreadsheet row and the
 column. :func:`validate_files` only reports; :func:`import_files` builds a new
-dataset (base dataset + imported files) and publishes it atomically, or
-raises :class:`ImportFileError` and changes nothing.
+dataset (base dataset + imported files) and writes it atomically, or raises
+:class:`ImportFileError` and changes nothing. :func:`import_to_workspace`
+writes a *preview* into a workspace; :func:`publish_dataset` (editor role,
+compare-and-swap on the workspace's ``current`` pointer, logged) makes a
+dataset the one everyone sees.
 """
 
 from __future__ import annotations
@@ -23,33 +26,58 @@ from tdi_geo.importers._checks import ImportReport, ParsedFile, check_overrides,
 from tdi_geo.importers._columns import ALL_FIELDS, KINDS, PERIMETER_KINDS
 from tdi_geo.importers._dataset import (
     build_meta,
-    current_dataset,
     date_from_name,
-    list_datasets,
     merge_perimeter,
     merge_projects,
     merge_status,
-    new_dataset_name,
-    publish,
+    merged_problems,
     read_tables,
-    set_current,
+    sha256_file,
     write_csv,
+    write_dataset,
+)
+from tdi_geo.importers._workspace import (
+    CURRENT_POINTER,
+    EDITOR_SECRET_ENV,
+    PUBLICATIONS_LOG,
+    PublishConflictError,
+    WorkspaceError,
+    current_dataset,
+    delete_dataset,
+    editor_secret_ok,
+    is_published,
+    list_datasets,
+    new_dataset_name,
+    publication_log,
+    publish_dataset,
+    set_current,
 )
 from tdi_geo.importers._read import ACCEPTED, MAX_FILE_BYTES
 
 __all__ = [
     "ACCEPTED",
     "ALL_FIELDS",
+    "CURRENT_POINTER",
+    "EDITOR_SECRET_ENV",
     "KINDS",
     "MAX_FILE_BYTES",
+    "PUBLICATIONS_LOG",
     "ImportFileError",
     "ImportReport",
+    "PublishConflictError",
+    "WorkspaceError",
     "current_dataset",
+    "delete_dataset",
+    "editor_secret_ok",
     "export_anct_communes",
     "import_cli",
     "import_files",
     "import_to_workspace",
+    "is_published",
     "list_datasets",
+    "publication_log",
+    "publish_cli",
+    "publish_dataset",
     "set_current",
     "validate_cli",
     "validate_files",
@@ -183,8 +211,8 @@ def validate_files(files, column_map: dict[str, str] | None = None, *, date: str
 
 def import_files(files, out: Path, *, date: str | None = None, column_map: dict[str, str] | None = None,
                  base_dataset: Path | None = None, provenance: str = "official",
-                 max_bytes: int = MAX_FILE_BYTES) -> list[ImportReport]:
-    """Build a new dataset = base dataset + files, and publish it at ``out`` atomically.
+                 max_bytes: int = MAX_FILE_BYTES, preview: bool = False) -> list[ImportReport]:
+    """Build a new dataset = base dataset + files, and write it at ``out`` atomically.
 
     Parameters
     ----------
@@ -200,6 +228,8 @@ def import_files(files, out: Path, *, date: str | None = None, column_map: dict[
         Defaults to ``$TDI_GEO_DATASET`` or the embedded dataset.
     provenance : str
         Declared provenance of the imported rows (default ``official``).
+    preview : bool
+        Mark the dataset as a preview (not published) in its ``dataset.json``.
 
     Returns
     -------
@@ -208,7 +238,9 @@ def import_files(files, out: Path, *, date: str | None = None, column_map: dict[
     Raises
     ------
     ImportFileError
-        If any file has an error; nothing is written then.
+        If any file has an error, or if the merged dataset would break an
+        invariant (a member in two territories at one date…); nothing is
+        written then.
     """
     parsed, tables, base, version_date = _analyse(
         files, column_map, date, base_dataset, provenance, max_bytes, dry_run=False
@@ -221,18 +253,26 @@ def import_files(files, out: Path, *, date: str | None = None, column_map: dict[
             + "\n".join(f"- {e}" for e in errors),
             reports,
         )
+    problems = merged_problems(tables)
+    if problems:
+        raise ImportFileError(
+            f"Import refusé : le jeu de données obtenu serait incohérent ({len(problems)} problème(s)) ; aucun jeu "
+            "de données n'a été modifié.\n" + "\n".join(f"- {p}" for p in problems[:20]),
+            reports,
+        )
     imports = [
         {
             "file": p.path.name,
             "kind": p.report.kind,
             "date": version_date if p.report.kind in PERIMETER_KINDS else None,
             "rows": p.report.summary.get("lignes", 0),
+            "sha256": sha256_file(p.path),
         }
         for p in parsed
     ]
-    meta = build_meta(tables, base, Path(out), provenance, imports)
+    meta = build_meta(tables, base, Path(out), provenance, imports, preview=preview)
     try:
-        publish(tables, meta, base, Path(out))
+        write_dataset(tables, meta, base, Path(out))
     except OSError as exc:
         raise ImportFileError(f"Écriture impossible dans « {out} » : {exc.strerror or exc}.", reports) from None
     except ValueError as exc:
@@ -242,23 +282,53 @@ def import_files(files, out: Path, *, date: str | None = None, column_map: dict[
 
 def import_to_workspace(files, workspace: Path, *, date: str | None = None,
                         column_map: dict[str, str] | None = None, base_dataset: Path | None = None,
-                        provenance: str = "official", max_bytes: int = MAX_FILE_BYTES) -> tuple[list[ImportReport], Path]:
-    """Import into a new dataset directory of ``workspace`` and make it the current one.
+                        provenance: str = "official", max_bytes: int = MAX_FILE_BYTES,
+                        publish: bool = False, editor: str | None = None) -> tuple[list[ImportReport], Path]:
+    """Import into a new dataset directory of ``workspace``: a preview, unless ``publish``.
 
     The base is ``base_dataset``, else the workspace's current dataset, else
-    the embedded one. Earlier datasets stay in the workspace.
+    the embedded one. Earlier datasets stay in the workspace. The new
+    dataset is **not** made current: show it to the visitor who imported it
+    (e.g. ``load_programme(dataset_dir)`` in that session only) until an
+    editor calls :func:`publish_dataset`.
+
+    Parameters
+    ----------
+    publish : bool
+        Trusted callers (the command line): publish at once, as ``editor``,
+        expecting the current dataset seen when the import started.
 
     Returns
     -------
     (reports, dataset_dir)
+
+    Raises
+    ------
+    ImportFileError
+        The files or the merge were refused; nothing was written.
+    PublishConflictError
+        (``publish=True``) another publication happened during the import;
+        the new dataset is removed and ``current`` is unchanged.
+    WorkspaceError
+        (``publish=True``) no editor name.
     """
     workspace = Path(workspace)
+    if publish and not " ".join(str(editor or "").split()):
+        raise WorkspaceError("Publication refusée : indiquez le nom de l'éditeur ou de l'éditrice qui publie.")
     workspace.mkdir(parents=True, exist_ok=True)
-    base = base_dataset or current_dataset(workspace)
+    seen = current_dataset(workspace)
+    base = base_dataset or seen
     out = workspace / new_dataset_name([Path(f) for f in files])
     reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base,
-                           provenance=provenance, max_bytes=max_bytes)
-    set_current(workspace, out)
+                           provenance=provenance, max_bytes=max_bytes, preview=not publish)
+    if publish:
+        try:
+            publish_dataset(workspace, out, editor=editor, expected_current=seen)
+        except WorkspaceError:
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+            raise
     return reports, out
 
 
@@ -280,11 +350,10 @@ def export_anct_communes(prog_or_dataset_dir, date, path: Path) -> Path:
     -------
     Path
         ``path``: one row per commune with ``insee_com, lib_com, id_ti, lib_ti``;
-        ``id_ti`` is the official code when the territory has one, else its id.
+        ``id_ti`` is the official code valid at ``date`` when the territory
+        has one, else its id; ``lib_ti`` its name at ``date``.
     """
-    import re
-
-    from tdi_geo.programme import Programme, load_programme, members_at
+    from tdi_geo.programme import Programme, load_programme, members_at, territories_at
 
     prog = prog_or_dataset_dir if isinstance(prog_or_dataset_dir, Programme) else load_programme(prog_or_dataset_dir)
     members = members_at(prog, date)
@@ -294,9 +363,8 @@ def export_anct_communes(prog_or_dataset_dir, date, path: Path) -> Path:
     )
     single = members[members["epci_siren"] == ""][["territory_id", "insee_com"]]
     rows = pd.concat([whole[["territory_id", "insee_com"]], single], ignore_index=True)
-    territories = prog.territories.set_index("id")
-    code = territories["note"].map(lambda n: (re.findall(r"code officiel : (\S+)", n) or [""])[0])
-    code = code.where(code != "", territories.index.to_series())
+    territories = territories_at(prog, date).set_index("id")
+    code = territories["official_code"].where(territories["official_code"] != "", territories.index.to_series())
     out = pd.DataFrame(
         {
             "insee_com": rows["insee_com"],
@@ -341,13 +409,20 @@ def validate_cli(files, column_map: dict[str, str] | None = None, base_dataset: 
     return EXIT_OK
 
 
-def import_cli(files, out: Path, date: str | None = None, column_map: dict[str, str] | None = None,
+def import_cli(files, out: Path | None = None, date: str | None = None, column_map: dict[str, str] | None = None,
                base_dataset: Path | None = None, provenance: str = "official",
-               max_bytes: int = MAX_FILE_BYTES) -> int:
-    """``python -m tdi_geo import``: build the dataset at ``out``; 0 on success, 2 otherwise."""
+               max_bytes: int = MAX_FILE_BYTES, workspace: Path | None = None, publish: bool = False,
+               editor: str | None = None) -> int:
+    """``python -m tdi_geo import``: build the dataset at ``out`` (or a new one in ``workspace``,
+    published at once with ``publish``); 0 on success, 2 otherwise."""
     try:
-        reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base_dataset,
-                               provenance=provenance, max_bytes=max_bytes)
+        if workspace is not None:
+            reports, out = import_to_workspace(files, workspace, date=date, column_map=column_map,
+                                               base_dataset=base_dataset, provenance=provenance,
+                                               max_bytes=max_bytes, publish=publish, editor=editor)
+        else:
+            reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base_dataset,
+                                   provenance=provenance, max_bytes=max_bytes)
     except ImportFileError as exc:
         message = str(exc)
         if exc.reports:
@@ -355,6 +430,30 @@ def import_cli(files, out: Path, date: str | None = None, column_map: dict[str, 
             message = message.splitlines()[0]
         print(f"Erreur : {message}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except WorkspaceError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     _print_reports(reports, sys.stdout)
     print(f"Jeu de données écrit : {Path(out)}")
+    if workspace is not None:
+        print("Publié : c'est le jeu affiché." if publish else
+              "Non publié : publiez-le avec « python -m tdi_geo publish » pour l'afficher.")
+    return EXIT_OK
+
+
+def publish_cli(workspace: Path, dataset: str | None, editor: str, expected: str | None = None) -> int:
+    """``python -m tdi_geo publish``: make ``dataset`` (None = embedded data) current; 0 or 2.
+
+    ``expected`` is the current dataset the caller saw ("" = embedded data);
+    by default, the one current when the command starts.
+    """
+    workspace = Path(workspace)
+    if expected is None:
+        expected = current_dataset(workspace)
+    try:
+        shown = publish_dataset(workspace, dataset or None, editor=editor, expected_current=expected or None)
+    except WorkspaceError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"Jeu affiché : {shown.name if shown else 'données embarquées'}")
     return EXIT_OK

@@ -1,11 +1,18 @@
-"""Merge validated files into a base dataset and publish the result atomically.
+"""Merge validated files into a base dataset and write the result atomically.
 
 An imported perimeter becomes a perimeter version of its own, dated ``D``:
-base memberships still valid at ``D`` are closed at ``D``, base memberships and
-versions starting on or after ``D`` are dropped (with a warning), and the
-imported members are valid from ``D``. Tracking tables add status events and
-projects. The new directory is written next to its destination, then renamed
-into place, so a failed import leaves the previous dataset untouched.
+base memberships still valid at ``D`` are closed at ``D``, base memberships,
+versions and territory states starting on or after ``D`` are dropped (with a
+warning), and the imported members are valid from ``D``. What the file says
+about a territory (official name and code, provenance, complete perimeter) is
+recorded as a *state* valid from ``D`` (``territory_states.csv``), never
+written over the territory's base row: an import adds, and every date before
+``D`` shows exactly what it showed before. Tracking tables add status events
+and projects. The merged tables must pass the dataset invariants
+(:mod:`tdi_geo.programme_checks`) before anything is written; the new
+directory is written next to its destination, then renamed into place, so a
+failed import leaves the previous dataset untouched. The workspace (current
+pointer, publication) is :mod:`tdi_geo.importers._workspace`.
 """
 
 from __future__ import annotations
@@ -27,10 +34,8 @@ from tdi_geo.spreadsheet import neutralise_frame
 from tdi_geo.importers._columns import normalize_label
 from tdi_geo.programme import TABLE_COLUMNS
 
-TABLES = ("territories", "memberships", "versions", "status_events", "projects", "national_figures")
-#: Name of the pointer file that designates a workspace's current dataset.
-CURRENT_POINTER = "current"
-_CODE_NOTE = re.compile(r"code officiel : (\S+)")
+TABLES = ("territories", "memberships", "versions", "status_events", "projects", "national_figures",
+          "territory_states")
 _BASIS = {"official": "official", "documented": "source", "illustrative": "illustrative"}
 
 
@@ -87,32 +92,44 @@ def date_from_name(name: str) -> str | None:
 # --- merge ---------------------------------------------------------------------------------
 
 
+def _attributes(tables: dict[str, pd.DataFrame], date: str) -> pd.DataFrame:
+    """Each territory's attributes valid at ``date`` (text cells), as :func:`territory_states_at` reads them."""
+    out = tables["territories"].copy()
+    out["base_name"] = out["name"]
+    out["official_code"] = out["note"].str.extract(r"code officiel : (\S+)", expand=False).fillna("")
+    states = tables["territory_states"]
+    states = states[states["valid_from"] <= date].sort_values(["territory_id", "valid_from"], kind="stable")
+    for column in ("name", "provenance", "partial", "official_code", "source", "note"):
+        latest = states[column].where(states[column] != "").groupby(states["territory_id"]).last().dropna()
+        override = out["id"].map(latest)
+        out[column] = override.where(override.notna(), out[column])
+    return out
+
+
 def merge_perimeter(tables: dict[str, pd.DataFrame], parsed: ParsedFile, date: str, provenance: str,
                     dry_run: bool = False) -> None:
-    """Add ``parsed`` (a perimeter file) to ``tables`` as the version of ``date``."""
+    """Add ``parsed`` (a perimeter file) to ``tables`` as the version of ``date``.
+
+    Territories are matched by name (then by official code) with those known
+    before ``date``; what the file says about them becomes a state valid from
+    ``date``. Unmatched territories get a new base row.
+    """
     report = parsed.report
     source = parsed.path.name
     territories = tables["territories"]
-    ids = _assign_ids(territories, parsed.territories, provenance)
+    states = tables["territory_states"]
+    later_states = states["valid_from"] >= date
+    states = states[~later_states]
+    tables["territory_states"] = states
+    before = _attributes(tables, date)
+    ids = _assign_ids(before, parsed.territories, provenance)
     imported = parsed.territories.assign(id=ids)
 
-    # Territories: update those matched by name, append the others.
-    existing = territories["id"].isin(imported["id"])
-    if existing.any():
-        row_of = imported.set_index("id")
-        upd = territories.loc[existing, "id"]
-        territories.loc[existing, "provenance"] = provenance
-        territories.loc[existing, "partial"] = "false"
-        territories.loc[existing, "source"] = territories.loc[existing, "source"].where(
-            territories.loc[existing, "source"].str.contains(source, regex=False),
-            (territories.loc[existing, "source"] + " ; " + source).str.strip(" ;"),
-        )
-        code_notes = upd.map(row_of["code"]).map(lambda c: f"code officiel : {c}" if c else "")
-        notes = territories.loc[existing, "note"]
-        territories.loc[existing, "note"] = notes.where(
-            (code_notes == "") | notes.str.contains("code officiel", regex=False),
-            (notes + " ; " + code_notes).str.strip(" ;"),
-        )
+    # Territories already known: what the file says holds from D on (a state), the base row is untouched.
+    known = before.set_index("id")
+    matched = imported[imported["id"].isin(known.index)]
+    if not dry_run:
+        _warn_renamed_and_recoded(report, matched, known, date)
     new = imported[~imported["id"].isin(territories["id"])]
     new_rows = pd.DataFrame(
         {
@@ -122,10 +139,23 @@ def merge_perimeter(tables: dict[str, pd.DataFrame], parsed: ParsedFile, date: s
             "provenance": provenance,
             "partial": "false",
             "source": source,
-            "note": new["code"].map(lambda c: f"code officiel : {c}" if c else ""),
+            "note": "",
         }
     )
     tables["territories"] = pd.concat([territories, new_rows], ignore_index=True)[territories.columns]
+    added_states = pd.DataFrame(
+        {
+            "territory_id": imported["id"],
+            "valid_from": date,
+            "name": imported["name"],
+            "provenance": provenance,
+            "partial": "false",
+            "official_code": imported["code"],
+            "source": source,
+            "note": f"Périmètre du fichier « {source} » (version du {date}).",
+        }
+    )
+    tables["territory_states"] = pd.concat([states, added_states], ignore_index=True)[states.columns]
 
     # Memberships: close what is valid at D, drop what starts on or after D, add the import.
     members = tables["memberships"]
@@ -158,6 +188,11 @@ def merge_perimeter(tables: dict[str, pd.DataFrame], parsed: ParsedFile, date: s
                 f"{_where(report)} : {int(later.sum())} appartenance(s) du jeu de base commençant le {date} ou "
                 "après ont été retirées : la version importée les remplace."
             )
+        if int(later_states.sum()):
+            report.warnings.append(
+                f"{_where(report)} : {int(later_states.sum())} état(s) de territoire du jeu de base datés du {date} "
+                "ou après ont été retirés : la version importée les remplace."
+            )
         if int(open_at.sum()):
             report.summary["appartenances de base closes"] = int(open_at.sum())
         if len(dropped):
@@ -175,24 +210,53 @@ def merge_perimeter(tables: dict[str, pd.DataFrame], parsed: ParsedFile, date: s
     report.summary["date de version"] = date
 
 
-def _assign_ids(base: pd.DataFrame, imported: pd.DataFrame, provenance: str) -> list[str]:
-    """Reuse the id of a base territory of the same name (unless it is illustrative), else a new slug.
+def _warn_renamed_and_recoded(report, matched: pd.DataFrame, known: pd.DataFrame, date: str) -> None:
+    """Say which territories the file renames or gives a new official code (from ``date`` on)."""
+    old_code = matched["id"].map(known["official_code"])
+    recoded = (matched["code"] != "") & (old_code != "") & (matched["code"] != old_code)
+    for tid, name, old, code in zip(matched["id"][recoded], matched["name"][recoded], old_code[recoded],
+                                    matched["code"][recoded]):
+        report.warnings.append(
+            f"{_where(report)} : « {name} » a un nouveau code officiel « {code} » (ancien : « {old} ») ; le nouveau "
+            f"code remplace l'ancien à partir du {date}, les dates antérieures gardent l'ancien."
+        )
+    old_name = matched["id"].map(known["name"])
+    renamed = matched["name"].map(normalize_label) != old_name.map(normalize_label)
+    for name, old in zip(matched["name"][renamed], old_name[renamed]):
+        report.warnings.append(
+            f"{_where(report)} : « {old} » s'appelle « {name} » dans le fichier (même code officiel) ; ce nom vaut "
+            f"à partir du {date}, les dates antérieures gardent l'ancien."
+        )
 
-    An illustrative base territory keeps its made-up composition for earlier
-    dates under its own id; the imported one gets a distinct id, so the two
-    are never confused.
+
+def _assign_ids(before: pd.DataFrame, imported: pd.DataFrame, provenance: str) -> list[str]:
+    """Reuse the id of a known territory of the same name, else of the same official code
+    (unless it is illustrative), else a new slug.
+
+    ``before`` holds each territory's attributes just before the imported
+    version. An illustrative territory keeps its made-up composition for
+    earlier dates under its own id; the imported one gets a distinct id, so
+    the two are never confused.
     """
-    by_name = {}
-    for tid, name, prov in zip(base["id"], base["name"], base["provenance"]):
-        by_name.setdefault(normalize_label(name), (tid, prov))
-    used = set(base["id"])
+    by_name, by_code = {}, {}
+    for tid, name, base_name, prov, code in zip(before["id"], before["name"], before["base_name"],
+                                                before["provenance"], before["official_code"]):
+        if prov == "illustrative":
+            continue
+        by_name.setdefault(normalize_label(name), tid)
+        by_name.setdefault(normalize_label(base_name), tid)
+        if code:
+            by_code.setdefault(normalize_label(code), tid)
+    used = set(before["id"])
     ids = []
     taken_now: set[str] = set()
     for name, code in zip(imported["name"], imported["code"]):
         match = by_name.get(normalize_label(name))
-        if match and match[1] != "illustrative" and match[0] not in taken_now:
-            ids.append(match[0])
-            taken_now.add(match[0])
+        if match is None and code:
+            match = by_code.get(normalize_label(code))
+        if match and match not in taken_now:
+            ids.append(match)
+            taken_now.add(match)
             continue
         candidate = _slug(name.lstrip("'"))
         if candidate in used or candidate in taken_now:
@@ -206,14 +270,31 @@ def _assign_ids(base: pd.DataFrame, imported: pd.DataFrame, provenance: str) -> 
     return ids
 
 
-def _territory_lookup(territories: pd.DataFrame) -> tuple[dict, dict]:
-    """Maps for matching references: normalised id/official code → id, normalised name → id."""
+def _territory_lookup(tables: dict[str, pd.DataFrame]) -> tuple[dict, dict]:
+    """Maps for matching references: normalised id/official code → id, normalised name → id.
+
+    The latest names and codes come first (so a code that replaced another
+    one is accepted), official territories before documented and
+    illustrative ones; earlier names and codes still match after them.
+    """
     by_id, by_name = {}, {}
     rank = {"official": 0, "documented": 1, "illustrative": 2}
-    order = territories.assign(_rank=territories["provenance"].map(rank).fillna(3)).sort_values("_rank", kind="stable")
-    for tid, name, note in zip(order["id"], order["name"], order["note"]):
+    latest = _attributes(tables, "9999-12-31")
+    order = latest.assign(_rank=latest["provenance"].map(rank).fillna(3)).sort_values("_rank", kind="stable")
+    for tid, name, code in zip(order["id"], order["name"], order["official_code"]):
         by_id.setdefault(normalize_label(tid), tid)
-        for code in _CODE_NOTE.findall(note):
+        if code:
+            by_id.setdefault(normalize_label(code), tid)
+        by_name.setdefault(normalize_label(name), tid)
+    states = tables["territory_states"].sort_values("valid_from", ascending=False, kind="stable")
+    for tid, name, code in zip(states["territory_id"], states["name"], states["official_code"]):
+        if code:
+            by_id.setdefault(normalize_label(code), tid)
+        if name:
+            by_name.setdefault(normalize_label(name), tid)
+    base = tables["territories"]
+    for tid, name, note in zip(base["id"], base["name"], base["note"]):
+        for code in re.findall(r"code officiel : (\S+)", note):
             by_id.setdefault(normalize_label(code), tid)
         by_name.setdefault(normalize_label(name), tid)
     return by_id, by_name
@@ -222,7 +303,7 @@ def _territory_lookup(territories: pd.DataFrame) -> tuple[dict, dict]:
 def resolve_territories(tables: dict[str, pd.DataFrame], parsed: ParsedFile) -> pd.Series:
     """The dataset id of each row's territory (by id, official code, or name); reports unknown ones."""
     table, report = parsed.table, parsed.report
-    by_id, by_name = _territory_lookup(tables["territories"])
+    by_id, by_name = _territory_lookup(tables)
     from_id = table["territory_id"].map(normalize_label).map(by_id)
     from_name = table["territory_name"].map(normalize_label).map(by_name)
     resolved = from_id.fillna(from_name)
@@ -316,7 +397,8 @@ def write_csv(frame: pd.DataFrame, path: Path, **kwargs) -> None:
     neutralise_frame(frame).to_csv(path, index=False, **{"encoding": "utf-8", "lineterminator": "\n", **kwargs})
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -330,20 +412,40 @@ def is_dataset(path: Path) -> bool:
     return path.is_dir() and ((path / "territories.csv").exists() or (path / "dataset.json").exists())
 
 
-def build_meta(tables, base_dir: Path, out: Path, provenance: str, imports: list[dict]) -> dict:
+def build_meta(tables, base_dir: Path, out: Path, provenance: str, imports: list[dict], *,
+               preview: bool = False) -> dict:
+    """The ``dataset.json`` of a new dataset.
+
+    ``imports`` (file, kind, date, rows, sha256 of each imported file) is
+    appended to the base's import history and kept apart as
+    ``imported_files`` (what the publication log records). ``preview`` marks
+    a dataset imported into a workspace and not published yet.
+    """
     previous = read_meta(base_dir).get("imports", [])
-    return {
+    meta = {
         "name": out.name,
         "provenance": provenance,
         "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "base": str(base_dir),
+        "base": Path(base_dir).name,
         "files": {f"{name}.csv": {"rows": int(len(frame))} for name, frame in tables.items()},
         "row_counts": {name: int(len(frame)) for name, frame in tables.items()},
         "imports": previous + imports,
+        "imported_files": imports,
     }
+    if preview:
+        meta["preview"] = True
+    return meta
 
 
-def publish(tables: dict[str, pd.DataFrame], meta: dict, base_dir: Path, out: Path) -> Path:
+def merged_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The dataset invariants broken by merged ``tables`` (checked before anything is written)."""
+    from tdi_geo.programme_checks import dataset_problems
+
+    stripped = {name: frame.map(str.strip) if len(frame) else frame for name, frame in tables.items()}
+    return dataset_problems(stripped)
+
+
+def write_dataset(tables: dict[str, pd.DataFrame], meta: dict, base_dir: Path, out: Path) -> Path:
     """Write the dataset into a temporary sibling of ``out``, check it, then rename it into place.
 
     Raises ``ValueError`` (French) when ``out`` exists and is not a dataset,
@@ -368,7 +470,7 @@ def publish(tables: dict[str, pd.DataFrame], meta: dict, base_dir: Path, out: Pa
                     shutil.copy2(item, tmp / item.name)
         for name, frame in tables.items():
             write_csv(frame, tmp / f"{name}.csv")
-            meta["files"][f"{name}.csv"]["sha256"] = _sha256(tmp / f"{name}.csv")
+            meta["files"][f"{name}.csv"]["sha256"] = sha256_file(tmp / f"{name}.csv")
         (tmp / "dataset.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _check_written(tmp, tables)
         if out.exists():
@@ -396,62 +498,3 @@ def _check_written(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
     for name, frame in tables.items():
         if len(getattr(prog, name)) != len(frame):
             raise ValueError(f"Écriture incomplète du fichier {name}.csv : import annulé.")
-
-
-# --- workspace ---------------------------------------------------------------------------------
-
-
-def current_dataset(workspace: Path) -> Path | None:
-    """The dataset designated by the workspace's ``current`` pointer, or None."""
-    pointer = Path(workspace) / CURRENT_POINTER
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    path = Path(workspace) / name
-    return path if name and "/" not in name and is_dataset(path) else None
-
-
-def set_current(workspace: Path, dataset_dir: Path | None) -> None:
-    """Point the workspace at ``dataset_dir`` (a child of it), atomically; None removes the pointer."""
-    workspace = Path(workspace)
-    pointer = workspace / CURRENT_POINTER
-    if dataset_dir is None:
-        pointer.unlink(missing_ok=True)
-        return
-    dataset_dir = Path(dataset_dir)
-    if dataset_dir.parent.resolve() != workspace.resolve() or not is_dataset(dataset_dir):
-        raise ValueError(f"« {dataset_dir} » n'est pas un jeu de données de l'espace {workspace}.")
-    tmp = workspace / f".{CURRENT_POINTER}.{uuid.uuid4().hex[:8]}"
-    tmp.write_text(dataset_dir.name + "\n", encoding="utf-8")
-    os.replace(tmp, pointer)
-
-
-def list_datasets(workspace: Path) -> list[dict]:
-    """The datasets of a workspace, newest first: ``name, path, created, imports, current``."""
-    workspace = Path(workspace)
-    if not workspace.is_dir():
-        return []
-    current = current_dataset(workspace)
-    rows = []
-    for path in workspace.iterdir():
-        if path.name.startswith(".") or not is_dataset(path):
-            continue
-        meta = read_meta(path)
-        rows.append(
-            {
-                "name": path.name,
-                "path": path,
-                "created": meta.get("created", ""),
-                "imports": meta.get("imports", []),
-                "current": current is not None and path.resolve() == current.resolve(),
-            }
-        )
-    return sorted(rows, key=lambda r: (r["created"], r["name"]), reverse=True)
-
-
-def new_dataset_name(files: list[Path]) -> str:
-    """A unique, sortable directory name for an import into a workspace."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    stem = _slug(Path(files[0]).stem)[:40] if files else "import"
-    return f"{stamp}-{stem}-{uuid.uuid4().hex[:4]}"
