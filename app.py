@@ -13,15 +13,15 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_panels import detail, kpis, map_view, sidebar, url_state
-from app_panels import text
-from app_panels.import_panel import render_import_panel
+from app_panels import detail, kpis, map_view, sidebar, text, url_state
+from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
 from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
 from tdi_geo.programme import (
     DATASET_ENV,
+    dataset_summary,
     default_date,
     load_programme,
     national_figures,
@@ -84,12 +84,15 @@ def _export_view(prog, state: dict):
 
 # --- dataset -------------------------------------------------------------------
 # Lazy tabs: only the open tab runs, so the map page never pays for the import
-# widgets. The data shown: $TDI_GEO_DATASET when set, else the import
-# workspace's current dataset, else the embedded one.
+# widgets. The data shown: $TDI_GEO_DATASET when set, else this session's
+# private preview (an import not yet published), else the workspace's published
+# dataset, else the embedded one.
 
 tab_map, tab_import = st.tabs(["Carte", "Importer des fichiers officiels"], key="page_tab", on_change="rerun")
 pinned = os.environ.get(DATASET_ENV) or None
-dataset_dir = pinned or (str(current_dataset(IMPORT_WORKSPACE) or "") or None)
+with tab_map:
+    preview = None if pinned else session_preview()
+dataset_dir = pinned or (str(preview) if preview else None) or (str(current_dataset(IMPORT_WORKSPACE) or "") or None)
 stamp = _dataset_stamp(dataset_dir)
 try:
     prog = _programme(dataset_dir, stamp)
@@ -118,7 +121,7 @@ if tab_import.open:
         if pinned:
             text.notice(f"La variable {DATASET_ENV} impose le jeu de données affiché : "
                         "un jeu importé ici n'est pas affiché tant qu'elle est définie.", "info")
-        render_import_panel(IMPORT_WORKSPACE)
+        render_import_panel(IMPORT_WORKSPACE, editor_secret=configured_editor_secret())
     if prog is not None:
         sidebar.render(versions, regions)  # keeps the filters for the return to the map
     st.stop()
@@ -132,11 +135,18 @@ with tab_map:
 
     reference_info = reference.provenance()
     row = next(r for r in versions if r["date"] == state["date"])
+    shown_data = dataset_summary(prog)
+    if shown_data["preview"]:
+        text.notice(f"Aperçu privé : vous seul·e voyez le jeu importé « {shown_data['name']} » "
+                    f"({', '.join(shown_data['files']) or 'sans fichier'}), tant qu'un éditeur ne l'a pas publié. "
+                    "Onglet « Importer » pour l'abandonner ou le publier.", "warning")
+    kind = "aperçu privé" if shown_data["preview"] else ("données embarquées" if shown_data["embedded"] else "publié")
     text.caption(
         f"Périmètre au {mapping.format_date(state['date'])} : {row['territories']} territoires, dont "
         f"{row['documented']} documentés (source publique) et {row['illustrative']} illustratifs "
         f"(composition inventée pour compléter la carte, contour pointillé). "
-        f"Jeu de données : « {prog.meta.get('name') or prog.dataset_dir.name} ». "
+        f"Jeu de données : « {shown_data['name']} » ({kind}, dernière version au "
+        f"{mapping.format_date(shown_data['version'])}). "
         f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
     )
 

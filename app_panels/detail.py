@@ -14,7 +14,7 @@ import streamlit as st
 from tdi_geo.indicators import INDICATORS
 from tdi_geo.mapping.fmt import format_euros, format_number, format_value
 from tdi_geo.perimeters import territory_members
-from tdi_geo.programme import BASES, PILLARS, PROVENANCES, STATUSES, projects_at
+from tdi_geo.programme import BASES, PILLARS, PROVENANCES, STATUSES, projects_at, territory_record
 
 _BADGE = (
     '<span style="display:inline-block;padding:1px 7px;border-radius:9px;'
@@ -34,7 +34,7 @@ def _links(sources: str) -> str:
     return "<br>".join(parts)
 
 
-def header_html(row: pd.Series, territory: pd.Series | None) -> str:
+def header_html(row: pd.Series, territory: dict | pd.Series | None) -> str:
     """Escaped HTML of the panel header: name, région, provenance, sources."""
     esc = html.escape
     lines = [f'<h3 style="margin:0 0 .2em 0">{esc(str(row["name"]))}</h3>']
@@ -63,9 +63,7 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
         st.info("Ce territoire n'est pas dans la vue actuelle (date ou filtres).")
         return
     row = rows.iloc[0]
-    territories = prog.territories.set_index("id")
-    territory = territories.loc[territory_id] if territory_id in territories.index else None
-    st.html(header_html(row, territory))
+    st.html(header_html(row, territory_record(prog, territory_id, date)))
 
     keys = [k for k in ("status", "funding_eur", "funding_per_inhabitant", "projects", "projects_committed") if k in row.index]
     if keys:

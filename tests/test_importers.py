@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 from shapely.geometry import Point
 
-from import_samples import epci_rows, lose_zeros, tree_digest, write_csv
+from import_samples import epci_rows, lose_zeros, write_csv
 from tdi_geo.importers import (
     ImportFileError,
     current_dataset,
@@ -307,45 +307,6 @@ def test_workspace_keeps_every_import_and_only_a_publication_changes_the_current
     assert current_dataset(workspace) == second
 
 
-# --- the Streamlit panel ------------------------------------------------------------------------------
-
-
-def test_import_panel_shows_the_dataset_in_use_and_can_switch_back(tmp_path, base, sample):
-    from streamlit.testing.v1 import AppTest
-
-    workspace = tmp_path / "imports"
-    script = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from app_panels.import_panel import render_import_panel\n"
-        "import streamlit as st\n"
-        f"shown = render_import_panel(Path({str(workspace)!r}))\n"
-        "st.text(f'SHOWN={shown}')\n"
-    )
-    app = AppTest.from_string(script, default_timeout=30).run()
-    assert not app.exception
-    assert any("données embarquées" in i.value for i in app.info)
-    assert "SHOWN=None" in app.text[0].value
-
-    _, dataset = import_to_workspace([write_csv(sample.communes, tmp_path / "p.csv")], workspace,
-                                     date="2023-06-01", base_dataset=base, publish=True, editor="Test")
-    app = AppTest.from_string(script, default_timeout=30).run()
-    assert f"SHOWN={dataset}" in app.text[0].value
-    assert any("p.csv" in i.value.replace("\\", "") for i in app.info)  # shown unescaped
-    app.button(key="import_reset").click().run()
-    assert not app.exception
-    assert current_dataset(workspace) is None and dataset.is_dir()  # earlier imports stay available
-
-
-def test_panel_helpers_parse_the_column_map_and_escape_markdown():
-    from app_panels.import_panel import _plain, parse_column_map
-
-    mapping, errors = parse_column_map("Code commune=insee_com\n\nsans egal\n Grappe = lib_ti ")
-    assert mapping == {"Code commune": "insee_com", "Grappe": "lib_ti"}
-    assert len(errors) == 1 and "ligne 3" in errors[0].lower()
-    assert _plain("[clic](http://x)") == r"\[clic\]\(http://x\)"
-
-
 def test_title_rows_above_the_header_keep_spreadsheet_row_numbers(tmp_path, base, sample):
     rows = sample.communes.copy()
     rows.loc[4, "insee_com"] = "00000"
@@ -390,26 +351,3 @@ def test_status_without_fragile_column_keeps_the_previous_flag(tmp_path, base):
     events = load_programme(tmp_path / "out").status_events.set_index("date")
     assert bool(events.at["2020-01-29", "fragile"]) is True
     assert bool(events.at["2019-09-24", "fragile"]) is False  # the base event before it is untouched
-
-
-class _Upload:
-    """What Streamlit's file_uploader hands over: a name, a size and the bytes."""
-
-    def __init__(self, name, data):
-        self.name, self._data, self.size = name, data, len(data)
-
-    def getbuffer(self):
-        return memoryview(self._data)
-
-
-def test_panel_saves_uploads_and_imports_a_shapefile_once(tmp_path, monkeypatch):
-    import app_panels.import_panel as panel
-
-    uploads = [_Upload("liste.shp", b"x"), _Upload("liste.dbf", b"y"), _Upload("liste.shx", b"z"),
-               _Upload("../suivi.csv", b"a;b"), _Upload("enorme.csv", b"0" * 2000)]
-    monkeypatch.setattr(panel, "MAX_FILE_BYTES", 1000)
-    files, errors = panel.save_uploads(uploads, tmp_path / "up")
-    assert [f.name for f in files] == ["liste.shp", "suivi.csv"]
-    assert (tmp_path / "up" / "liste.dbf").exists()  # kept beside the .shp for the reader
-    assert not (tmp_path / "suivi.csv").exists()  # never written outside the upload folder
-    assert len(errors) == 1 and "enorme.csv" in errors[0] and "trop volumineux" in errors[0]

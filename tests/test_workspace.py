@@ -227,3 +227,20 @@ def test_log_lines_are_json_even_with_odd_editor_names(previews):
     publish_dataset(workspace, first, editor='Zoé "admin"\n{{7*7}}', expected_current=None)
     line = (workspace / PUBLICATIONS_LOG).read_text(encoding="utf-8").splitlines()
     assert len(line) == 1 and json.loads(line[0])["editor"] == 'Zoé "admin" {{7*7}}'
+
+
+def test_visitors_cannot_fill_the_disk_with_previews(tmp_path, base, monkeypatch):
+    """Anyone may import in the app: only the newest previews are kept, published data never go."""
+    import tdi_geo.importers as importers
+    import tdi_geo.importers._workspace as workspace_module
+
+    monkeypatch.setattr(workspace_module, "MAX_PREVIEWS", 2)
+    monkeypatch.setattr(importers, "prune_previews", lambda w: workspace_module.prune_previews(w, 2))
+    workspace = tmp_path / "imports"
+    _, published = import_to_workspace([_status_file(tmp_path, "p.csv")], workspace, base_dataset=base)
+    publish_dataset(workspace, published, editor="Éditrice", expected_current=None)
+    made = [import_to_workspace([_status_file(tmp_path, f"{i}.csv", f"2024-02-0{i + 2}")], workspace,
+                                base_dataset=base)[1] for i in range(4)]
+    names = {d["name"] for d in list_datasets(workspace, include_previews=True)}
+    assert names == {published.name, made[-1].name, made[-2].name}
+    assert current_dataset(workspace) == published

@@ -39,6 +39,7 @@ from tdi_geo.importers._dataset import (
 from tdi_geo.importers._workspace import (
     CURRENT_POINTER,
     EDITOR_SECRET_ENV,
+    MAX_PREVIEWS,
     PUBLICATIONS_LOG,
     PublishConflictError,
     WorkspaceError,
@@ -48,6 +49,7 @@ from tdi_geo.importers._workspace import (
     is_published,
     list_datasets,
     new_dataset_name,
+    prune_previews,
     publication_log,
     publish_dataset,
     set_current,
@@ -61,6 +63,7 @@ __all__ = [
     "EDITOR_SECRET_ENV",
     "KINDS",
     "MAX_FILE_BYTES",
+    "MAX_PREVIEWS",
     "PUBLICATIONS_LOG",
     "ImportFileError",
     "ImportReport",
@@ -75,6 +78,7 @@ __all__ = [
     "import_to_workspace",
     "is_published",
     "list_datasets",
+    "prune_previews",
     "publication_log",
     "publish_cli",
     "publish_dataset",
@@ -321,6 +325,8 @@ def import_to_workspace(files, workspace: Path, *, date: str | None = None,
     out = workspace / new_dataset_name([Path(f) for f in files])
     reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base,
                            provenance=provenance, max_bytes=max_bytes, preview=not publish)
+    if not publish:
+        prune_previews(workspace)
     if publish:
         try:
             publish_dataset(workspace, out, editor=editor, expected_current=seen)

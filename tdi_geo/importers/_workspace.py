@@ -39,6 +39,9 @@ PUBLICATIONS_LOG = "publications.log"
 LOCK_FILE = ".lock"
 #: Environment variable holding the editors' secret (the app may also read ``st.secrets``).
 EDITOR_SECRET_ENV = "TDI_GEO_EDITOR_SECRET"
+#: At most this many unpublished previews are kept: anyone may import in the app,
+#: so the oldest previews are deleted to bound the disk a visitor can fill.
+MAX_PREVIEWS = 20
 #: Value of ``expected_current`` that means « the embedded data » (no pointer).
 EMBEDDED = None
 _EMBEDDED_LABEL = "données embarquées"
@@ -263,6 +266,27 @@ def delete_dataset(workspace: Path, dataset_dir, *, editor: str | None = None) -
         if published:
             _append_log(workspace, _record("delete", editor, target.name, _pointer_name(workspace), None))
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def prune_previews(workspace: Path, keep: int = MAX_PREVIEWS) -> list[str]:
+    """Delete the oldest unpublished previews beyond ``keep``; return their names.
+
+    Published datasets and the current one are never touched. A visitor
+    whose preview was pruned sees the published data again (the app says so).
+    """
+    workspace = Path(workspace)
+    previews = [row for row in list_datasets(workspace, include_previews=True)
+                if not row["published"] and not row["current"]]
+    # Newest first; ``created`` has a one-second resolution, the folder's mtime breaks ties.
+    previews.sort(key=lambda row: (row["created"], row["path"].stat().st_mtime_ns), reverse=True)
+    removed = []
+    for row in previews[max(keep, 0):]:
+        try:
+            delete_dataset(workspace, row["path"])
+        except (WorkspaceError, OSError):
+            continue  # published or removed meanwhile: leave it
+        removed.append(row["name"])
+    return removed
 
 
 def list_datasets(workspace: Path, *, include_previews: bool = False) -> list[dict]:
