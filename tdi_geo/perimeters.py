@@ -107,6 +107,7 @@ def territory_geometries(prog: Programme, date, resolution: str = "web") -> gpd.
 
     Examples
     --------
+    >>> from tdi_geo.programme import load_programme
     >>> gdf = territory_geometries(load_programme(), "2019-09-24")
     >>> gdf.crs.to_epsg()
     4326
