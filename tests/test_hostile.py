@@ -21,6 +21,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import serve_app, write_small_dataset
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +31,7 @@ from app_panels import detail
 from tdi_geo import assets, export, mapping
 from tdi_geo.indicators import build_view
 from tdi_geo.programme import load_programme, version_dates
+from tdi_geo.spreadsheet import neutralise_text
 
 PWNED_FILE = Path("/tmp/tdi-geo-pwned-by-template")
 #: One payload per territory of the small dataset (conftest.SMALL_TERRITORIES order).
@@ -148,6 +150,9 @@ def test_any_unicode_name_survives_map_data_exports_and_panel(small_programme, n
     assert {f[0]: f[3] for f in json.loads(block)["features"]}["nord-fc"] == name
     features = json.loads(export.geojson_bytes(view))["features"]
     assert {f["properties"]["id"]: f["properties"]["name"] for f in features}["nord-fc"] == name
+    rows = list(csv.DictReader(io.StringIO(export.csv_bytes(view).decode("utf-8-sig"), newline="")))
+    expected_cell = neutralise_text(pd.Series([name])).iloc[0]  # a formula-looking cell gets a leading '
+    assert {r["id"]: r["name"] for r in rows}["nord-fc"] == expected_cell
     header = detail.header_html(view[view["id"] == "nord-fc"].iloc[0], None)
     assert html.unescape(re.sub(r"<[^>]+>", "", header.split("</h3>")[0])) == name
 
@@ -178,12 +183,8 @@ def _serve_leaflet(page) -> None:
     page.route("http://127.0.0.1/leaflet/leaflet.css", answer("leaflet.css", "text/css"))
 
 
-@pytest.mark.browser
-def test_the_standalone_map_shows_hostile_and_random_names_literally_and_runs_nothing(page, hostile):
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    _serve_leaflet(page)
-    view = build_view(hostile, "2019-09-24")
+def _standalone(page, view) -> dict[str, str]:
+    """Draw ``view`` in a standalone page; return the name each territory's tooltip shows."""
     colored, legend = mapping.color_view(view, "status")
     layer = mapping.layer_spec(colored, legend, "Statut <b>{{7*7}}</b>")
     html_page = mapping.standalone_html(mapping.base_spec(), layer, leaflet_js="http://127.0.0.1/leaflet/leaflet.js",
@@ -191,10 +192,30 @@ def test_the_standalone_map_shows_hostile_and_random_names_literally_and_runs_no
     page.route("http://127.0.0.1/carte.html", lambda r: r.fulfill(body=html_page, content_type="text/html"))
     page.goto("http://127.0.0.1/carte.html")
     page.locator(".tdi-legend").wait_for(timeout=30_000)
-    shown = dict(page.evaluate(_OPEN_ALL_TOOLTIPS))
-    assert shown == dict(zip(view["id"], view["name"]))
+    page.unroute("http://127.0.0.1/carte.html")
+    return dict(page.evaluate(_OPEN_ALL_TOOLTIPS))
+
+
+@pytest.mark.browser
+def test_the_standalone_map_shows_hostile_names_literally_and_runs_nothing(page, hostile):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _serve_leaflet(page)
+    view = build_view(hostile, "2019-09-24")
+    assert _standalone(page, view) == dict(zip(view["id"], view["name"]))
     assert page.evaluate("window.__pwned") is None and dialogs == []
     assert page.locator("img[src='x']").count() == 0
+    assert page.blocked == []
+
+
+@pytest.mark.browser
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(min_size=1, max_size=80), min_size=7, max_size=7))
+def test_the_standalone_map_shows_any_unicode_names_literally(page, small_programme, names):
+    _serve_leaflet(page)
+    view = build_view(small_programme, "2019-09-24")
+    view["name"] = names[: len(view)]
+    assert _standalone(page, view) == dict(zip(view["id"], view["name"]))
     assert page.blocked == []
 
 
