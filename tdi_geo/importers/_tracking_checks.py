@@ -1,0 +1,138 @@
+"""Checks of tracking tables: territory statuses and projects with their funding.
+
+Territories are only referenced here (id or name); matching them against the
+dataset happens when the table is merged.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tdi_geo.importers._columns import normalize_label
+from tdi_geo.importers._parsers import parse_amounts, parse_bool, parse_dates
+from tdi_geo.importers._report import (
+    ParsedFile,
+    column_of,
+    report_bad_cells,
+    report_empty,
+    rows_text,
+    where,
+)
+
+
+def check_dates(parsed: ParsedFile) -> pd.Series:
+    table, report = parsed.table, parsed.report
+    report_empty(report, table, "date", "date")
+    dates, bad = parse_dates(table["date"])
+    report_bad_cells(report, table, "date", bad, "date(s) illisible(s)",
+                      "Écrivez les dates au format AAAA-MM-JJ (2019-09-24) ou JJ/MM/AAAA (24/09/2019).")
+    return dates
+
+
+def territory_refs(parsed: ParsedFile) -> None:
+    table = parsed.table
+    for name in ("territory_id", "territory_name"):
+        if name not in table:
+            table[name] = ""
+    empty = (table["territory_id"] == "") & (table["territory_name"] == "")
+    if empty.any():
+        field_name = "territory_id" if "territory_id" in parsed.report.columns else "territory_name"
+        parsed.report.errors.append(
+            f"{where(parsed.report, column=column_of(parsed.report, field_name))} : territoire vide, "
+            f"{rows_text(table.loc[empty, '_row'])}. Indiquez l'identifiant ou le nom du territoire."
+        )
+
+
+def vocabulary(values: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
+    lookup = {normalize_label(k): k for k in values}
+    lookup.update({normalize_label(v): k for k, v in values.items()})
+    lookup.update({normalize_label(k): v for k, v in extra.items()})
+    return lookup
+
+
+def check_status(parsed: ParsedFile) -> None:
+    from tdi_geo.programme import STATUSES
+
+    table, report = parsed.table, parsed.report
+    territory_refs(parsed)
+    table["date"] = check_dates(parsed)
+    lookup = vocabulary(STATUSES, {
+        "engage": "engaged", "plan d'actions en finalisation": "engaged", "en finalisation": "engaged",
+        "protocole": "protocol_signed", "contrat": "contract_signed", "identifie": "identified",
+    })
+    status = table["status"].map(normalize_label).map(lookup)
+    report_empty(report, table, "status", "statut")
+    report_bad_cells(report, table, "status", status.isna() & (table["status"] != ""), "statut(s) inconnu(s)",
+                      "Statuts possibles : " + ", ".join(f"« {v} »" for v in STATUSES.values()) + ".")
+    table["status"] = status.fillna("")
+    if "fragile" in table:
+        fragile, bad = parse_bool(table["fragile"])
+        report_bad_cells(report, table, "fragile", bad, "valeur(s) non reconnue(s)", "Écrivez « oui » ou « non ».")
+        table["fragile"] = fragile.map({True: "true", False: "false"})
+    else:
+        table["fragile"] = ""  # unknown: carried over from the previous event when merged
+    if "source" not in table:
+        table["source"] = ""
+    keyed_duplicates(parsed, ["territory_id", "territory_name", "date"], "un même territoire à une même date")
+    report.summary["statuts"] = int(len(parsed.table))
+
+
+def check_projects(parsed: ParsedFile) -> None:
+    from tdi_geo.programme import AMOUNT_COLUMNS, PILLARS
+
+    table, report = parsed.table, parsed.report
+    territory_refs(parsed)
+    table["date"] = check_dates(parsed)
+    lookup = vocabulary(PILLARS, {"ecologie": "transition_ecologique", "transition": "transition_ecologique"})
+    pillar = table["pillar"].map(normalize_label).map(lookup)
+    report_empty(report, table, "pillar", "pilier")
+    report_bad_cells(report, table, "pillar", pillar.isna() & (table["pillar"] != ""), "pilier(s) inconnu(s)",
+                      "Piliers possibles : " + ", ".join(f"« {v} »" for v in PILLARS.values()) + ".")
+    table["pillar"] = pillar.fillna("")
+    if "state_commitment" in table:
+        committed, bad = parse_bool(table["state_commitment"])
+        report_bad_cells(report, table, "state_commitment", bad, "valeur(s) non reconnue(s)",
+                          "Écrivez « oui » ou « non ».")
+        table["state_commitment"] = committed.map({True: "true", False: "false"})
+    else:
+        table["state_commitment"] = "false"
+    for amount in AMOUNT_COLUMNS:
+        if amount in table:
+            values, bad = parse_amounts(table[amount])
+            report_bad_cells(report, table, amount, bad, "montant(s) illisible(s) ou négatif(s)",
+                              "Écrivez un montant positif en euros (ex. 1 250 000 ou 1250000,50).")
+            table[amount] = values.astype("str")
+        else:
+            table[amount] = "0"
+    if "source" not in table:
+        table["source"] = ""
+    if "project_id" not in table:
+        table["project_id"] = ""
+    keyed_duplicates(parsed, ["project_id"], "un même identifiant de projet", only_filled="project_id")
+    report.summary["projets"] = int(len(parsed.table))
+
+
+def keyed_duplicates(parsed: ParsedFile, keys: list[str], what: str, only_filled: str | None = None) -> None:
+    """Identical rows → warning (dropped); rows sharing ``keys`` but differing elsewhere → error.
+
+    With ``only_filled``, key conflicts are only looked for among rows where that field is filled.
+    """
+    table, report = parsed.table, parsed.report
+    fields = [c for c in table.columns if c != "_row"]
+    identical = table.duplicated(fields)
+    if identical.any():
+        report.warnings.append(
+            f"{where(report)} : {int(identical.sum())} ligne(s) en double, identiques à une ligne précédente "
+            f"et ignorées : {rows_text(table.loc[identical, '_row'])}."
+        )
+    distinct = table[~identical]
+    if only_filled:
+        distinct = distinct[distinct[only_filled] != ""]
+    clash = distinct[distinct.duplicated(keys, keep=False)]
+    if not clash.empty:
+        report.errors.append(
+            f"{where(report)} : lignes contradictoires pour {what} : {rows_text(clash['_row'])}. "
+            "Gardez une seule ligne par clé ou corrigez les valeurs."
+        )
+    parsed.table = table[~identical].reset_index(drop=True)
+
