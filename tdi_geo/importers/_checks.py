@@ -8,6 +8,7 @@ and tests import from here are re-exported below.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from tdi_geo.importers._columns import ALL_FIELDS, PERIMETER_KINDS
 from tdi_geo.importers._headers import select_table
 from tdi_geo.importers._parsers import pad_codes, parse_amounts, parse_dates
 from tdi_geo.importers._perimeter_checks import Reference, check_communes, check_epci, load_reference
-from tdi_geo.importers._read import RawFile, ReadError, read_file
+from tdi_geo.importers._read import MAX_FILE_BYTES, RawFile, ReadError, read_file
 from tdi_geo.importers._report import (
     ImportReport,
     ParsedFile,
@@ -32,13 +33,14 @@ from tdi_geo.spreadsheet import formula_like, neutralise_text
 __all__ = ["ImportReport", "ParsedFile", "Reference", "check_overrides", "load_reference", "pad_codes",
            "parse_amounts", "parse_dates", "parse_file"]
 
+_LOG = logging.getLogger(__name__)
 #: Fields whose text is kept in the dataset (formula-looking cells are neutralised).
 TEXT_FIELDS = ("lib_ti", "lib_com", "id_ti", "epci_name", "main_city", "region_name", "territory_name",
                "territory_id", "project_id", "source")
 
 
 def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: int | None = None,
-               reference_dir: str | None = None) -> ParsedFile:
+               reference_dir: str | None = None, name: str | None = None) -> ParsedFile:
     """Read and validate one file.
 
     Parameters
@@ -48,6 +50,11 @@ def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: i
         ``{header: field}`` forced by the user.
     max_bytes : int, optional
         Size limit (default :data:`tdi_geo.importers._read.MAX_FILE_BYTES`).
+    reference_dir : str, optional
+        Reference data to check codes against (default: the embedded one).
+    name : str, optional
+        The file's name as the user gave it, for messages (default ``path.name``);
+        the server's path never appears in a message.
 
     Returns
     -------
@@ -56,21 +63,22 @@ def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: i
     """
     path = Path(path)
     overrides = overrides or {}
-    report = ImportReport(file=path.name)
+    report = ImportReport(file=Path(name).name if name else path.name)
     parsed = ParsedFile(path=path, report=report)
     try:
-        raw = read_file(path, max_bytes) if max_bytes is not None else read_file(path)
-    except ReadError as exc:
-        report.errors.append(str(exc))
-        return parsed
-    report.format, report.encoding, report.separator = raw.format, raw.encoding, raw.separator_name
-    try:
+        raw = read_file(path, MAX_FILE_BYTES if max_bytes is None else max_bytes, report.file)
+        report.format, report.encoding, report.separator = raw.format, raw.encoding, raw.separator_name
         _validate(parsed, raw, overrides, reference_dir)
-    except Exception as exc:  # a file we did not foresee must still get a French message, not a traceback
+    except ReadError as exc:
+        parsed.table = None
+        report.errors.append(str(exc))
+    except Exception:  # a file we did not foresee must still get a French message, not a traceback
+        # The exception's own text is English and may quote file content or a path: it is logged, not shown.
+        _LOG.debug("unexpected failure validating %s", report.file, exc_info=True)
         parsed.table = None
         report.errors.append(
-            f"Fichier « {report.file} » : contenu inattendu, la validation n'a pas pu aller au bout "
-            f"({exc.__class__.__name__} : {str(exc)[:200]}). Vérifiez le fichier ou signalez-le avec ce message."
+            f"Fichier « {report.file} » : contenu inattendu, la validation n'a pas pu aller au bout. "
+            "Vérifiez le fichier (colonnes, cellules fusionnées, valeurs) ou signalez-le avec ce message."
         )
     return parsed
 
@@ -96,7 +104,20 @@ def _validate(parsed: ParsedFile, raw: RawFile, overrides: dict[str, str], refer
 
 
 def _neutralise_formulas(table: pd.DataFrame, report: ImportReport) -> None:
-    """Prefix formula-looking text cells with ``'`` so no spreadsheet runs them."""
+    """Prefix formula-looking text cells with ``'`` so no spreadsheet runs them.
+
+    A formula in a code, date, amount or status cell has no value to read
+    (an XLSX is read as written, never computed): it is an error.
+    """
+    for field_name in [c for c in table.columns if c not in TEXT_FIELDS and c != "_row"]:
+        formulas = table[field_name].str.startswith("=")
+        if formulas.any():
+            cells = [f"ligne {r} (« {v[:40]} »)" for r, v in zip(table.loc[formulas, "_row"], table.loc[formulas, field_name])]
+            report.errors.append(
+                f"{where(report, column=column_of(report, field_name))} : {int(formulas.sum())} formule(s) de tableur "
+                f"au lieu d'une valeur : {enumerate_items(cells)}. Les formules ne sont pas calculées à l'import : "
+                "remplacez-les par leur valeur (Copier, puis Collage spécial > Valeurs)."
+            )
     for field_name in TEXT_FIELDS:
         if field_name not in table:
             continue

@@ -19,6 +19,7 @@ from tdi_geo.importers._report import (
     ParsedFile,
     column_of,
     enumerate_items,
+    report_bad_cells,
     report_empty,
     rows_text,
     where,
@@ -37,6 +38,8 @@ class Reference:
     commune_codes: frozenset = frozenset()
     epci_codes: frozenset = frozenset()
     alias_codes: frozenset = frozenset()
+    #: INSEE codes of the reference régions (``84``, ``02``…).
+    region_codes: frozenset = frozenset()
 
 
 def member_of(values: pd.Series, allowed: frozenset) -> pd.Series:
@@ -58,6 +61,7 @@ def load_reference(reference_dir: str | None = None) -> Reference:
     return Reference(
         communes, epci, size, aliases, int(reference.provenance(ref_dir)["cog_year"]),
         frozenset(communes["insee_com"]), frozenset(epci["siren"]), frozenset(aliases["old_code"]),
+        frozenset(reference.region_names(ref_dir)),
     )
 
 
@@ -108,7 +112,9 @@ def member_duplicates(parsed: ParsedFile, member: pd.Series, key: pd.Series, mem
     if identical.any():
         firsts = table[fields].drop_duplicates(keep="first").reset_index().merge(
             table.loc[identical, fields + ["_row"]], on=fields)
-        pairs = [f"ligne {r} = ligne {table.loc[i, '_row']}" for r, i in zip(firsts["_row"], firsts["index"])]
+        firsts = firsts.head(LIST_LIMIT)  # only the first pairs are shown; the count says how many
+        pairs = [f"ligne {r} = ligne {table.at[i, '_row']}" for r, i in zip(firsts["_row"], firsts["index"])]
+        pairs += [""] * (int(identical.sum()) - len(pairs))
         report.warnings.append(
             f"{where(report)} : {int(identical.sum())} ligne(s) en double, identiques à une ligne précédente "
             f"et ignorées : {enumerate_items(pairs)}."
@@ -117,11 +123,17 @@ def member_duplicates(parsed: ParsedFile, member: pd.Series, key: pd.Series, mem
     pairs = pairs[(pairs["member"] != "") & (pairs["key"] != "")]
     distinct = pairs.drop_duplicates(["member", "key"])
     clash = distinct[distinct.duplicated("member", keep=False)]
-    for code, group in clash.groupby("member", sort=False):
+    members = clash["member"].unique()
+    for code, group in clash[clash["member"].isin(members[:LIST_LIMIT * 2])].groupby("member", sort=False):
         places = ", ".join(f"« {k.removeprefix('nom:')} » (ligne {r})" for k, r in zip(group["key"], group["_row"]))
         report.errors.append(
             f"{where(report, column=column_of(report, member_field))} : {what} « {code} » est attribué(e) à deux "
             f"territoires : {places}. Un membre n'appartient qu'à un territoire à une date : gardez une seule ligne."
+        )
+    if len(members) > LIST_LIMIT * 2:
+        report.errors.append(
+            f"{where(report, column=column_of(report, member_field))} : et {len(members) - LIST_LIMIT * 2} autre(s) "
+            "membre(s) attribué(s) à deux territoires."
         )
     return ~identical
 
@@ -199,6 +211,16 @@ def check_communes(parsed: ParsedFile, ref: Reference) -> None:
     )
 
 
+def _region_codes(parsed: ParsedFile, ref: Reference) -> pd.Series:
+    """The région codes of the file, padded; a code that is not a reference région is an error."""
+    table, report = parsed.table, parsed.report
+    given, _ = pad_codes(table["region_code"], 2)
+    unknown = (given != "") & ~member_of(given, ref.region_codes)
+    report_bad_cells(report, table, "region_code", unknown, "code(s) région inconnu(s)",
+                     "Codes possibles (INSEE) : " + ", ".join(sorted(ref.region_codes)) + ".")
+    return given.where(~unknown, "")
+
+
 def _main_region(rows: pd.DataFrame) -> pd.Series:
     """key → the région of most of the territory's members."""
     counts = rows.dropna(subset=["region"]).value_counts(["key", "region"]).reset_index()
@@ -256,13 +278,13 @@ def check_epci(parsed: ParsedFile, ref: Reference) -> None:
         report.summary["codes complétés par des zéros"] = padded
     key = territory_key(parsed)
     keep = member_duplicates(parsed, sirens, key, "epci_siren", "l'EPCI")
+    given = _region_codes(parsed, ref) if "region_code" in table else None
     if not report.ok:
         return
     territories = territory_table(parsed, key)
     rows = pd.DataFrame({"key": key, "epci_siren": sirens})[keep].drop_duplicates()
     rows = rows.merge(ref.epci[["siren", "region"]], left_on="epci_siren", right_on="siren", how="left")
-    if "region_code" in table:
-        given, _ = pad_codes(table["region_code"], 2)
+    if given is not None:
         given_by_key = pd.Series(given.values, index=key.values)
         given_by_key = given_by_key[given_by_key != ""]
         region = given_by_key[~given_by_key.index.duplicated()]

@@ -9,10 +9,21 @@ from __future__ import annotations
 import pandas as pd
 
 from tdi_geo.importers._columns import normalize_label
-from tdi_geo.importers._parsers import parse_amounts, parse_bool, parse_dates
+from tdi_geo.importers._parsers import (
+    AMBIGUOUS,
+    MAX_AMOUNT_EUR,
+    NEGATIVE,
+    NON_FINITE,
+    TOO_LARGE,
+    UNREADABLE,
+    parse_bool,
+    parse_dates,
+    read_amounts,
+)
 from tdi_geo.importers._report import (
     ParsedFile,
     column_of,
+    enumerate_items,
     report_bad_cells,
     report_empty,
     rows_text,
@@ -98,10 +109,7 @@ def check_projects(parsed: ParsedFile) -> None:
         table["state_commitment"] = "false"
     for amount in AMOUNT_COLUMNS:
         if amount in table:
-            values, bad = parse_amounts(table[amount])
-            report_bad_cells(report, table, amount, bad, "montant(s) illisible(s) ou négatif(s)",
-                              "Écrivez un montant positif en euros (ex. 1 250 000 ou 1250000,50).")
-            table[amount] = values.astype("str")
+            table[amount] = check_amounts(parsed, amount)
         else:
             table[amount] = "0"
     if "source" not in table:
@@ -136,3 +144,35 @@ def keyed_duplicates(parsed: ParsedFile, keys: list[str], what: str, only_filled
         )
     parsed.table = table[~identical].reset_index(drop=True)
 
+
+
+_CEILING = f"{MAX_AMOUNT_EUR:,}".replace(",", "\u202f")
+#: reason → (what is wrong, how to write it), for refused amount cells.
+_AMOUNT_MESSAGES = {
+    AMBIGUOUS: ("montant(s) ambigu(s)",
+                "Un point ou une virgule suivi de trois chiffres peut séparer les milliers ou les décimales. "
+                "Écrivez 1250 ou 1 250 pour mille deux cent cinquante euros, et 1,25 pour un euro vingt-cinq."),
+    NEGATIVE: ("montant(s) négatif(s)", "Un financement est positif ou nul : retirez le signe moins."),
+    NON_FINITE: ("valeur(s) qui ne sont pas des nombres (inf, nan…)",
+                 "Écrivez le montant en euros, ou laissez la cellule vide pour 0 €."),
+    TOO_LARGE: (f"montant(s) au-delà du plafond de {_CEILING} € par cellule",
+                "Vérifiez l'unité (les montants sont en euros) et les chiffres en trop."),
+    UNREADABLE: ("montant(s) illisible(s)",
+                 "Écrivez un montant en euros, par exemple 1250000, 1 250 000 ou 1 250 000,50 €."),
+}
+
+
+def check_amounts(parsed: ParsedFile, field_name: str) -> pd.Series:
+    """The amounts of one column as whole euros (text); an error per kind of refused cell, a warning for cents."""
+    table, report = parsed.table, parsed.report
+    values, reasons, rounded = read_amounts(table[field_name])
+    for reason, (what, fix) in _AMOUNT_MESSAGES.items():
+        report_bad_cells(report, table, field_name, reasons == reason, what, fix)
+    if rounded.any():
+        cells = [f"ligne {r} (« {v} » → {e} €)"
+                 for r, v, e in zip(table.loc[rounded, "_row"], table.loc[rounded, field_name], values[rounded])]
+        report.warnings.append(
+            f"{where(report, column=column_of(report, field_name))} : {int(rounded.sum())} montant(s) avec des "
+            f"centimes, arrondi(s) à l'euro le plus proche (0,50 € vers le haut) : {enumerate_items(cells)}."
+        )
+    return values.astype("str")
