@@ -61,6 +61,7 @@ MAX_AMOUNT_EUR = 10_000_000_000
 _AMOUNT_LIMIT = Decimal(MAX_AMOUNT_EUR)
 #: Longest amount text read; no amount under the ceiling needs more characters.
 _AMOUNT_CHARS = 40
+_LONG_NUMBER = re.compile(r"\+?\d[\d\s.,]*")
 _CURRENCY = re.compile(r"\s*(?:€|eur(?:os?)?)$", re.IGNORECASE)
 _NON_FINITE = re.compile(r"[+\-\u2212]?(?:inf(?:ini(?:ty|te?))?|nan|∞|#(?:num|div/0|valeur|value)!?)", re.IGNORECASE)
 #: Thousands grouped with spaces (regular, no-break, narrow no-break, thin, figure), then an optional decimal part.
@@ -112,7 +113,8 @@ def _amount(text: str) -> tuple[Decimal | None, str]:
     if not text:
         return Decimal(0), ""
     if len(text) > _AMOUNT_CHARS:
-        return None, UNREADABLE
+        # Not parsed at all: a long run of digits is a number too large, anything else unreadable.
+        return None, TOO_LARGE if _LONG_NUMBER.fullmatch(text) else UNREADABLE
     if _NON_FINITE.fullmatch(text):
         return None, NON_FINITE
     negative = text[0] in "-\u2212"

@@ -138,6 +138,15 @@ def member_duplicates(parsed: ParsedFile, member: pd.Series, key: pd.Series, mem
     return ~identical
 
 
+def _keys(parsed: ParsedFile, codes: pd.Series, padded: int, member_field: str,
+          what: str) -> tuple[pd.Series, pd.Series]:
+    """The territory key of each row and which rows to keep (duplicates dropped, clashes reported)."""
+    if padded:
+        parsed.report.summary["codes complétés par des zéros"] = padded
+    key = territory_key(parsed)
+    return key, member_duplicates(parsed, codes, key, member_field, what)
+
+
 def check_communes(parsed: ParsedFile, ref: Reference) -> None:
     table, report = parsed.table, parsed.report
     col = column_of(report, "insee_com")
@@ -167,10 +176,7 @@ def check_communes(parsed: ParsedFile, ref: Reference) -> None:
             f"le référentiel suit le COG {ref.cog_year} : un fichier d'un millésime antérieur doit être converti "
             f"vers le COG {ref.cog_year} (communes fusionnées depuis)."
         )
-    if padded:
-        report.summary["codes complétés par des zéros"] = padded
-    key = territory_key(parsed)
-    keep = member_duplicates(parsed, codes, key, "insee_com", "la commune")
+    key, keep = _keys(parsed, codes, padded, "insee_com", "la commune")
     if not report.ok:
         return
     territories = territory_table(parsed, key)
@@ -274,10 +280,7 @@ def check_epci(parsed: ParsedFile, ref: Reference) -> None:
             f"{where(report, column=col)} : et {int(unknown.sum()) - LIST_LIMIT * 2} autre(s) SIREN inconnu(s) du "
             f"COG {ref.cog_year}."
         )
-    if padded:
-        report.summary["codes complétés par des zéros"] = padded
-    key = territory_key(parsed)
-    keep = member_duplicates(parsed, sirens, key, "epci_siren", "l'EPCI")
+    key, keep = _keys(parsed, sirens, padded, "epci_siren", "l'EPCI")
     given = _region_codes(parsed, ref) if "region_code" in table else None
     if not report.ok:
         return

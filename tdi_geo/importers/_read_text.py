@@ -40,7 +40,8 @@ def looks_textual(head: bytes) -> bool:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    return controls <= max(len(head) * 0.01, 2)
+    # Binary formats have about one control byte in ten; text rarely more than a stray one per line.
+    return controls <= max(len(head) * 0.05, 2)
 
 
 def utf16_without_bom(head: bytes) -> bool:

@@ -20,15 +20,8 @@ from tdi_geo.importers._parsers import (
     parse_dates,
     read_amounts,
 )
-from tdi_geo.importers._report import (
-    ParsedFile,
-    column_of,
-    enumerate_items,
-    report_bad_cells,
-    report_empty,
-    rows_text,
-    where,
-)
+from tdi_geo.importers._report import ParsedFile, column_of, enumerate_items, report_bad_cells, report_empty
+from tdi_geo.importers._report import rows_text, where
 
 
 def check_dates(parsed: ParsedFile) -> pd.Series:
@@ -36,7 +29,7 @@ def check_dates(parsed: ParsedFile) -> pd.Series:
     report_empty(report, table, "date", "date")
     dates, bad = parse_dates(table["date"])
     report_bad_cells(report, table, "date", bad, "date(s) illisible(s)",
-                      "Écrivez les dates au format AAAA-MM-JJ (2019-09-24) ou JJ/MM/AAAA (24/09/2019).")
+                     "Écrivez les dates au format AAAA-MM-JJ (2019-09-24) ou JJ/MM/AAAA (24/09/2019).")
     return dates
 
 
@@ -61,27 +54,41 @@ def vocabulary(values: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
     return lookup
 
 
+def _check_vocabulary(parsed: ParsedFile, field_name: str, values: dict[str, str], extra: dict[str, str],
+                      words: tuple[str, str]) -> None:
+    """Replace the labels of ``field_name`` by their keys; empty or unknown labels are errors."""
+    table, report = parsed.table, parsed.report
+    word, plural = words
+    key = table[field_name].map(normalize_label).map(vocabulary(values, extra))
+    report_empty(report, table, field_name, word)
+    report_bad_cells(report, table, field_name, key.isna() & (table[field_name] != ""), f"{word}(s) inconnu(s)",
+                     f"{plural} possibles : " + ", ".join(f"« {v} »" for v in values.values()) + ".")
+    table[field_name] = key.fillna("")
+
+
+def _check_yes_no(parsed: ParsedFile, field_name: str, default: str) -> None:
+    """Yes/no cells → ``true``/``false``; ``default`` when the column is absent."""
+    table = parsed.table
+    if field_name not in table:
+        table[field_name] = default
+        return
+    values, bad = parse_bool(table[field_name])
+    report_bad_cells(parsed.report, table, field_name, bad, "valeur(s) non reconnue(s)", "Écrivez « oui » ou « non ».")
+    table[field_name] = values.map({True: "true", False: "false"})
+
+
 def check_status(parsed: ParsedFile) -> None:
     from tdi_geo.programme import STATUSES
 
     table, report = parsed.table, parsed.report
     territory_refs(parsed)
     table["date"] = check_dates(parsed)
-    lookup = vocabulary(STATUSES, {
+    _check_vocabulary(parsed, "status", STATUSES, {
         "engage": "engaged", "plan d'actions en finalisation": "engaged", "en finalisation": "engaged",
         "protocole": "protocol_signed", "contrat": "contract_signed", "identifie": "identified",
-    })
-    status = table["status"].map(normalize_label).map(lookup)
-    report_empty(report, table, "status", "statut")
-    report_bad_cells(report, table, "status", status.isna() & (table["status"] != ""), "statut(s) inconnu(s)",
-                      "Statuts possibles : " + ", ".join(f"« {v} »" for v in STATUSES.values()) + ".")
-    table["status"] = status.fillna("")
-    if "fragile" in table:
-        fragile, bad = parse_bool(table["fragile"])
-        report_bad_cells(report, table, "fragile", bad, "valeur(s) non reconnue(s)", "Écrivez « oui » ou « non ».")
-        table["fragile"] = fragile.map({True: "true", False: "false"})
-    else:
-        table["fragile"] = ""  # unknown: carried over from the previous event when merged
+    }, ("statut", "Statuts"))
+    # Without the column, fragility is unknown: carried over from the previous event when merged.
+    _check_yes_no(parsed, "fragile", default="")
     if "source" not in table:
         table["source"] = ""
     keyed_duplicates(parsed, ["territory_id", "territory_name", "date"], "un même territoire à une même date")
@@ -94,19 +101,10 @@ def check_projects(parsed: ParsedFile) -> None:
     table, report = parsed.table, parsed.report
     territory_refs(parsed)
     table["date"] = check_dates(parsed)
-    lookup = vocabulary(PILLARS, {"ecologie": "transition_ecologique", "transition": "transition_ecologique"})
-    pillar = table["pillar"].map(normalize_label).map(lookup)
-    report_empty(report, table, "pillar", "pilier")
-    report_bad_cells(report, table, "pillar", pillar.isna() & (table["pillar"] != ""), "pilier(s) inconnu(s)",
-                      "Piliers possibles : " + ", ".join(f"« {v} »" for v in PILLARS.values()) + ".")
-    table["pillar"] = pillar.fillna("")
-    if "state_commitment" in table:
-        committed, bad = parse_bool(table["state_commitment"])
-        report_bad_cells(report, table, "state_commitment", bad, "valeur(s) non reconnue(s)",
-                          "Écrivez « oui » ou « non ».")
-        table["state_commitment"] = committed.map({True: "true", False: "false"})
-    else:
-        table["state_commitment"] = "false"
+    _check_vocabulary(parsed, "pillar", PILLARS,
+                      {"ecologie": "transition_ecologique", "transition": "transition_ecologique"},
+                      ("pilier", "Piliers"))
+    _check_yes_no(parsed, "state_commitment", default="false")
     for amount in AMOUNT_COLUMNS:
         if amount in table:
             table[amount] = check_amounts(parsed, amount)
