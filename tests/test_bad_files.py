@@ -401,3 +401,35 @@ def test_a_50_mb_file_of_the_worst_shape_finishes_within_seconds(tmp_path, shape
     assert elapsed < 10, (shape, elapsed)
     assert report.errors or report.summary["lignes"] > 90_000, shape  # refused, or read to the end
     assert not ENGLISH.search("\n".join(report.errors))
+
+
+def _raw_xlsx(path: Path, rows: int, columns: int) -> Path:
+    """A minimal workbook written directly (openpyxl would take long to write this many cells)."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    names = ["insee_com", "lib_ti"] + [f"colonne {i}" for i in range(2, columns)]  # a header that matches
+    header = "".join(f'<c t="inlineStr"><is><t>{n}</t></is></c>' for n in names)
+    body = "".join(f'<c t="inlineStr"><is><t>valeur {i}</t></is></c>' for i in range(columns))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("xl/workbook.xml", f'<workbook {ns} {rel}><sheets><sheet name="S" sheetId="1" r:id="rId1"/>'
+                                       "</sheets></workbook>")
+        zf.writestr("xl/_rels/workbook.xml.rels",
+                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="worksheet"/></Relationships>')
+        with zf.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(f"<worksheet {ns}><sheetData><row>{header}</row>".encode())
+            for _ in range(rows):
+                sheet.write(f"<row>{body}</row>".encode())
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+@pytest.mark.slow
+def test_a_large_workbook_of_the_worst_shape_is_refused_within_seconds(tmp_path):
+    path = _raw_xlsx(tmp_path / "large.xlsx", rows=20_000, columns=200)
+    assert path.stat().st_size < 50 * 1024 * 1024
+    started = time.perf_counter()
+    report = parse_file(path).report
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10, elapsed
+    _assert_clean("\n".join(report.errors), path, ["trop grand", "cellules"])

@@ -99,3 +99,41 @@ def test_names_changed_by_cleaning_are_a_visible_warning(tmp_path, base, sample)
                                         ("Vallée", "Vallée"), ("A\x00B", "A\x00B")])
 def test_cell_cleaning(raw, clean):
     assert clean_text(raw) == clean
+
+
+def test_xlsx_cells_read_as_the_spreadsheet_shows_them(tmp_path):
+    """The streaming XLSX reader gives the same text as openpyxl for every kind of cell, gaps included."""
+    import datetime as dt
+
+    from openpyxl import Workbook, load_workbook
+
+    from tdi_geo.importers._grid import cell_text
+    from tdi_geo.importers._read import read_file
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["texte", "entier", "décimal", "date", "date et heure", "booléen", "formule", "vide"])
+    ws.append(["Vallée d'Aigues", 1250000, 1250000.5, dt.date(2019, 9, 24), dt.datetime(2020, 1, 29, 14, 30),
+               True, "=SUM(B2:C2)", None])
+    ws.append(["=HYPERLINK(\"http://x\")", 0, -3.25, dt.datetime(2023, 6, 1), None, False, None, None])
+    ws["A6"] = "après un trou de deux lignes"
+    ws["C6"] = 7
+    ws.title = "Feuille à accents"
+    wb.create_sheet("Deuxième").append(["b"])
+    path = tmp_path / "cellules.xlsx"
+    wb.save(path)
+
+    expected = []
+    for row in load_workbook(path)["Feuille à accents"].iter_rows(values_only=True):
+        cells = [cell_text(v) for v in row]
+        while cells and cells[-1] == "":
+            cells.pop()
+        expected.append(cells)
+    raw = read_file(path)
+    assert [s.name for s in raw.sheets] == ["Feuille à accents", "Deuxième"]
+    grid = raw.sheets[0].load().grid
+    got = [[c for c in row] for row in grid.values.tolist()]
+    width = grid.shape[1]
+    assert got == [r + [""] * (width - len(r)) for r in expected]
+    assert got[1][3] == "2019-09-24" and got[1][4] == "2020-01-29 14:30:00" and got[1][6] == "=SUM(B2:C2)"
+    assert got[4] == [""] * width  # row 5 of the spreadsheet is empty: numbering is kept

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import zipfile
-from itertools import islice
+import zlib
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from tdi_geo.importers import _read_xlsx as xlsx
 from tdi_geo.importers._grid import (
     ACCEPTED,
     HEADER_SCAN_ROWS,
@@ -24,7 +25,6 @@ from tdi_geo.importers._grid import (
     ReadError,
     Sheet,
     bounded_grid,
-    cell_text,
     megabytes,
 )
 
@@ -35,10 +35,13 @@ MAX_EXPANSION = 4
 MAX_MEMBERS = 1000
 #: Most worksheets read in one workbook (each is scanned for a header).
 MAX_SHEETS = 50
-#: Largest shared-strings part: openpyxl loads it whole, even in read-only mode.
+#: Largest shared-strings part: it is loaded whole before any row is read.
 #: The per-commune list's texts take about 2 MB; this is ten times more.
 MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: What reading a damaged member raises: bad CRC, truncated or invalid deflate data, unsupported
+#: compression, an encrypted member, bad XML or a bad number in a sheet.
+ZIP_FAILURES = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 
 
 def _damaged(name: str) -> ReadError:
@@ -88,8 +91,7 @@ def bounded_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -
                 out.write(chunk)
                 if out.tell() > info.file_size:
                     raise _damaged(name)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):
-        # Bad CRC, truncated data, unsupported compression or an encrypted member.
+    except ZIP_FAILURES:
         raise _damaged(name) from None
     return out.getvalue()
 
@@ -101,7 +103,7 @@ def read_zip(data: bytes, path: Path, name: str, max_bytes: int) -> RawFile:
         names = [i.filename for i in archive.infolist()]
         if "xl/workbook.xml" in names:
             _check_parts(archive, name)
-            return _read_xlsx(data, path, name)
+            return _read_xlsx(archive, data, path, name)
         shapefiles = [i for i in archive.infolist() if i.filename.lower().endswith(".shp")]
         if len(shapefiles) > 1:
             raise ReadError(
@@ -126,42 +128,20 @@ def read_zip(data: bytes, path: Path, name: str, max_bytes: int) -> RawFile:
     return read_dbf(dbf, cpg, path, name)
 
 
-# --- XLSX -----------------------------------------------------------------------
+# --- XLSX (the cells themselves are read by :mod:`._read_xlsx`) ------------------
 
 
-def _worksheet_rows(ws, limit: int | None):
-    declared = ws.max_column or 0
-    # One column more than the limit shows a too-wide sheet without reading a lying dimension's 16,384.
-    width = min(declared, MAX_COLUMNS + 1) if declared else MAX_COLUMNS + 1
-    for row in islice(ws.iter_rows(values_only=True, max_col=width), limit):
-        yield [cell_text(v) for v in row]
-
-
-def _open_workbook(data: bytes, name: str):
-    from openpyxl import load_workbook
-
+def _sheet_grid(workbook, member: str, name: str, limit: int | None) -> pd.DataFrame:
     try:
-        # data_only=False: a formula is read as its text, so it can be seen and neutralised.
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # missing parts, bad XML, bad CRC: openpyxl's messages are English and varied
+        return bounded_grid(xlsx.rows(workbook, member, name, limit), name)
+    except ZIP_FAILURES:
         raise _damaged(name) from None
 
 
-def _sheet_grid(wb, sheet_name: str, name: str, limit: int | None) -> pd.DataFrame:
-    try:
-        return bounded_grid(_worksheet_rows(wb[sheet_name], limit), name)
-    except ReadError:
-        raise
-    except Exception:  # openpyxl's errors on a damaged sheet are English and varied
-        raise _damaged(name) from None
-
-
-def _whole_sheet(data: bytes, sheet_name: str, name: str) -> pd.DataFrame:
-    wb = _open_workbook(data, name)
-    try:
-        return _sheet_grid(wb, sheet_name, name, None)
-    finally:
-        wb.close()
+def _whole_sheet(data: bytes, member: str, name: str) -> pd.DataFrame:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        workbook, _ = xlsx.open_workbook(archive, name)
+        return _sheet_grid(workbook, member, name, None)
 
 
 def _check_parts(archive: zipfile.ZipFile, name: str) -> None:
@@ -177,18 +157,12 @@ def _check_parts(archive: zipfile.ZipFile, name: str) -> None:
         )
 
 
-def _read_xlsx(data: bytes, path: Path, name: str) -> RawFile:
-    # One workbook load for the heads of all sheets (each load parses the shared strings again).
-    wb = _open_workbook(data, name)
-    try:
-        # Chart sheets hold no cells: only worksheets are tables.
-        heads = {ws.title: _sheet_grid(wb, ws.title, name, HEADER_SCAN_ROWS + 2) for ws in wb.worksheets}
-    finally:
-        wb.close()
-    if not heads:
-        raise ReadError(f"Classeur « {name} » sans feuille de données (seulement des graphiques).")
-    sheets = [
-        Sheet(grid=head, name=sheet, partial=True, loader=(lambda s=sheet: _whole_sheet(data, s, name)))
-        for sheet, head in heads.items()
-    ]
-    return RawFile(path=path, format="xlsx", sheets=sheets)
+def _read_xlsx(archive: zipfile.ZipFile, data: bytes, path: Path, name: str) -> RawFile:
+    workbook, sheets = xlsx.open_workbook(archive, name)
+    if not sheets:
+        raise ReadError(f"Classeur « {name} » sans feuille de données (seulement des graphiques ?).")
+    return RawFile(path=path, format="xlsx", sheets=[
+        Sheet(grid=_sheet_grid(workbook, member, name, HEADER_SCAN_ROWS + 2), name=sheet, partial=True,
+              loader=(lambda m=member: _whole_sheet(data, m, name)))
+        for sheet, member in sheets
+    ])
