@@ -129,7 +129,8 @@ def build_corpus(tmp: Path, sample) -> dict[str, tuple[Path, list[str]]]:
     files["amount_1e30"] = (_projects(tmp, "montant_1e30.csv", "1e30"), ["plafond", "ligne 2", "« montant_etat »"])
     files["amount_huge"] = (_projects(tmp, "montant_20_chiffres.csv", "99999999999999999999"),
                             ["plafond", "ligne 2", "« montant_etat »"])
-    files["amount_inf"] = (_projects(tmp, "montant_inf.csv", "inf"), ["pas des nombres", "ligne 2", "« montant_etat »"])
+    files["amount_inf"] = (_projects(tmp, "montant_inf.csv", "inf"),
+                           ["pas des nombres", "ligne 2", "« montant_etat »"])
     files["amount_nan"] = (_projects(tmp, "montant_nan.csv", "NaN"), ["pas des nombres", "ligne 2"])
     files["amount_negative"] = (_projects(tmp, "montant_negatif.csv", "-5"), ["négatif", "ligne 2"])
     files["amount_ambiguous"] = (_projects(tmp, "montant_ambigu.csv", "1.250"),
@@ -382,8 +383,12 @@ WORST_SHAPES = {
     "newlines": lambda n: "\n" * n,
     "one_quoted_cell": lambda n: '"' + "x" * (n - 1),
     # Under every limit (98,000 rows of 520 bytes): read, cleaned and checked to the end.
-    "long_names": lambda n: "insee_com;lib_com;id_ti;lib_ti\n" + ("01001;" + "é" * 245 + ";T1;Territoire\n") * (n // 525),
+    "long_names": lambda n: "insee_com;lib_com;id_ti;lib_ti\n"
+                            + ("01001;" + "é" * 245 + ";T1;Territoire\n") * (n // 525),
     "mixed_at_the_end": lambda n: "insee_com;lib_ti\n" + "01001;Ain é\n" * (n // 14) + "\xe9",
+    "geojson_features": lambda n: '{"type": "FeatureCollection", "features": [' + ",".join(
+        ['{"type": "Feature", "properties": {"siren": "200000438", "libelle_ter": "Ain"}, "geometry": null}']
+        * (n // 100)) + "]}",
 }
 
 
@@ -391,7 +396,7 @@ WORST_SHAPES = {
 @pytest.mark.parametrize("shape", sorted(WORST_SHAPES))
 def test_a_50_mb_file_of_the_worst_shape_finishes_within_seconds(tmp_path, shape):
     text = WORST_SHAPES[shape](49 * 1024 * 1024)
-    path = tmp_path / f"{shape}.csv"
+    path = tmp_path / (f"{shape}.geojson" if shape.startswith("geojson") else f"{shape}.csv")
     path.write_bytes(text.encode("utf-8") if shape != "mixed_at_the_end" else
                      text[:-1].encode("utf-8") + b"\xe9")
     assert path.stat().st_size < 50 * 1024 * 1024

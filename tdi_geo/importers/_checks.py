@@ -112,7 +112,8 @@ def _neutralise_formulas(table: pd.DataFrame, report: ImportReport) -> None:
     for field_name in [c for c in table.columns if c not in TEXT_FIELDS and c != "_row"]:
         formulas = table[field_name].str.startswith("=")
         if formulas.any():
-            cells = [f"ligne {r} (« {v[:40]} »)" for r, v in zip(table.loc[formulas, "_row"], table.loc[formulas, field_name])]
+            cells = [f"ligne {r} (« {v[:40]} »)"
+                     for r, v in zip(table.loc[formulas, "_row"], table.loc[formulas, field_name])]
             report.errors.append(
                 f"{where(report, column=column_of(report, field_name))} : {int(formulas.sum())} formule(s) de tableur "
                 f"au lieu d'une valeur : {enumerate_items(cells)}. Les formules ne sont pas calculées à l'import : "

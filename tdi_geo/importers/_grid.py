@@ -88,7 +88,7 @@ def too_wide(name: str, width: int, row: int | None = None) -> ReadError:
 def too_long(name: str, rows: int, cells: int) -> ReadError:
     """The error for a table beyond :data:`MAX_ROWS` rows or :data:`MAX_CELLS` cells."""
     return ReadError(
-        f"Fichier « {name} » trop grand : {_count(rows)} lignes lues, {_count(cells)} cellules "
+        f"Fichier « {name} » trop grand : {_count(rows)} lignes, {_count(cells)} cellules "
         f"(limites : {_count(MAX_ROWS)} lignes, {_count(MAX_CELLS)} cellules). Découpez le fichier ou retirez "
         "les colonnes inutiles."
     )

@@ -114,7 +114,8 @@ def _duplicate_headers(report: ImportReport, headers: list[str], found: dict[str
             letters = ", ".join(_column_label(j) for j in positions)
             report.errors.append(
                 f"{where(report, report.header_row)} : colonnes en double : {_quoted(header)} apparaît "
-                f"{len(positions)} fois (colonnes {letters}) ; le fichier ne dit pas laquelle lire pour « {field_name} ». "
+                f"{len(positions)} fois (colonnes {letters}) ; le fichier ne dit pas laquelle lire "
+                f"pour « {field_name} ». "
                 "Renommez ou supprimez les autres."
             )
 

@@ -1,7 +1,8 @@
 """Read an uploaded file into sheets of text cells, whatever its format, refusing it safely.
 
 Formats: CSV/TXT/TSV (:mod:`._read_text`), XLSX and zipped shapefiles
-(:mod:`._read_zip`), GeoJSON and shapefiles (:mod:`._read_geo`). This module
+(:mod:`._read_zip`, cells by :mod:`._read_xlsx`), GeoJSON and shapefiles
+(:mod:`._read_geo`). This module
 opens the file — never through a symbolic link, never a directory or a
 device —, reads at most the size limit, and sends the bytes to the reader of
 their format. The grid keeps the file's rows as a spreadsheet shows them:
@@ -31,7 +32,13 @@ from tdi_geo.importers._grid import (  # noqa: F401  (re-exported: the importers
     Sheet,
     megabytes,
 )
-from tdi_geo.importers._read_text import decode_text, looks_textual, read_text, sniff_separator, utf16_without_bom  # noqa: F401
+from tdi_geo.importers._read_text import (  # noqa: F401  (decode_text, sniff_separator: re-exported)
+    decode_text,
+    looks_textual,
+    read_text,
+    sniff_separator,
+    utf16_without_bom,
+)
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ""}
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -41,7 +48,9 @@ _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 STRIP_CHARS = " \t\r\n\xa0\u202f\u2007\u2009"
 #: Control and invisible formatting characters (zero-width, bidirectional marks, BOM):
 #: removed from cells, with a warning, since they change a name without showing.
-_INVISIBLE = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile(
+    r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _SPACES = re.compile(r"[\s\xa0\u202f]+")
 
 

@@ -24,7 +24,8 @@ _SEPARATORS = (";", ",", "\t", "|")
 #: A well-formed UTF-8 sequence of two to four bytes (RFC 3629).
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
-    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
 #: How many faulty bytes an encoding error lists.
 _FAULTS_SHOWN = 5
@@ -158,7 +159,8 @@ def read_text(data: bytes, path: Path, name: str) -> RawFile:
         )
     if not looks_textual(head):
         raise ReadError(
-            f"Fichier « {name} » illisible : son contenu est binaire, pas du texte CSV. Formats acceptés : {ACCEPTED}."
+            f"Fichier « {name} » illisible : son contenu est binaire, pas du texte CSV. "
+            f"Formats acceptés : {ACCEPTED}."
         )
     try:
         text, encoding = decode_text(data)

@@ -73,7 +73,8 @@ def _check_yes_no(parsed: ParsedFile, field_name: str, default: str) -> None:
         table[field_name] = default
         return
     values, bad = parse_bool(table[field_name])
-    report_bad_cells(parsed.report, table, field_name, bad, "valeur(s) non reconnue(s)", "Écrivez « oui » ou « non ».")
+    report_bad_cells(parsed.report, table, field_name, bad, "valeur(s) non reconnue(s)",
+                     "Écrivez « oui » ou « non ».")
     table[field_name] = values.map({True: "true", False: "false"})
 
 
