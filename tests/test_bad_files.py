@@ -27,6 +27,7 @@ from openpyxl import Workbook
 
 from import_samples import epci_rows, make_sample, tree_digest, write_base_dataset, write_csv
 from tdi_geo import PROJECT_ROOT
+from tdi_geo.cli import main
 from tdi_geo.importers import ImportFileError, current_dataset, import_to_workspace, validate_files
 from tdi_geo.importers._checks import parse_file
 
@@ -187,8 +188,9 @@ def workspace(tmp_path_factory):
     return root / "workspace", base
 
 
-def test_the_corpus_has_at_least_35_files(corpus):
+def test_the_corpus_has_at_least_35_files_and_each_is_tested(corpus):
     assert len(corpus) >= 35
+    assert sorted(corpus) == sorted(CASES)
 
 
 def _assert_clean(message: str, path: Path, words: list[str]) -> None:
@@ -202,7 +204,7 @@ def _assert_clean(message: str, path: Path, words: list[str]) -> None:
 CASES = [
     "empty", "header_only", "blank_lines", "binary", "pdf", "xls", "encrypted_xlsx", "cut_utf8", "mixed_encodings",
     "utf16_no_bom", "undefined_cp1252", "nul_csv", "single_line_5mb", "wide_10000", "wide_250", "too_many_rows",
-    "wrong_columns", "duplicate_headers", "bad_date", "amount_1e30", "amount_huge", "amount_inf", "amount_nan",
+    "over_limit", "wrong_columns", "duplicate_headers", "bad_date", "amount_1e30", "amount_huge", "amount_inf", "amount_nan",
     "amount_negative", "amount_ambiguous", "region_99", "region_html", "formula_code", "corrupted_xlsx",
     "bad_crc_xlsx", "chartsheet", "zip_slip", "zip_two_shapefiles", "zip_no_dbf", "zip_other",
     "geojson_not_json", "geojson_broken", "geojson_nul", "shp_without_dbf", "dbf_garbage",
@@ -210,12 +212,17 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_file_is_refused_in_french_and_changes_nothing(corpus, workspace, case):
+def test_bad_file_is_refused_in_french_and_changes_nothing(corpus, workspace, case, capsys):
     path, words = corpus[case]
     folder, base = workspace
     before, base_before, pointer = tree_digest(folder), tree_digest(base), current_dataset(folder)
     max_bytes = 1000 if case == "over_limit" else None
     options = {"max_bytes": max_bytes} if max_bytes else {}
+
+    if not max_bytes:  # the command line has no size option: that case goes through the library only
+        capsys.readouterr()
+        assert main(["validate", str(path), "--dataset", str(base)]) == 2
+        _assert_clean(capsys.readouterr().err, path, words)
 
     report = validate_files([path], base_dataset=base, **options)[0]
     assert report.errors, case
