@@ -69,7 +69,7 @@ def test_french_dates_and_amounts():
     assert dates.tolist()[:3] == ["2019-09-24"] * 3
     assert bad.tolist() == [False, False, False, True, False]
     amounts, bad = parse_amounts(pd.Series(["1 250 000", "1\u202f250\u202f000,50 €", "", "-5", "beaucoup"]))
-    assert amounts.tolist()[:3] == [1250000, 1250000, 0]
+    assert amounts.tolist()[:3] == [1250000, 1250001, 0]  # cents rounded half up (docs/IMPORT.md)
     assert bad.tolist() == [False, False, False, True, True]
 
 

@@ -145,11 +145,74 @@ def _synonym_index(kind: Kind) -> dict[str, str]:
     return index
 
 
+def _prefix_index(index: dict[str, str]) -> dict[str, frozenset[str]]:
+    """Every prefix (of at least ``_MIN_PREFIX`` characters) of every synonym → the fields it may start."""
+    prefixes: dict[str, set[str]] = {}
+    for synonym, field in index.items():
+        for end in range(_MIN_PREFIX, len(synonym) + 1):
+            prefixes.setdefault(synonym[:end], set()).add(field)
+    return {prefix: frozenset(fields) for prefix, fields in prefixes.items()}
+
+
 _INDEX = {key: _synonym_index(kind) for key, kind in KINDS.items()}
+_PREFIXES = {key: _prefix_index(index) for key, index in _INDEX.items()}
+#: Headers are compared on their first characters only: no synonym is longer,
+#: and a file of huge header cells must not cost time per character.
+_LONGEST_HEADER = 100
+#: Every header that names some field exactly, in any kind.
+_KNOWN = frozenset().union(*_INDEX.values())
+
+
+def match_details(headers: list[str], kind: str,
+                  overrides: dict[str, str] | None = None) -> tuple[dict[str, str], set[str]]:
+    """Like :func:`match_columns`; also returns the fields found only by a « contains » rule.
+
+    Each header is normalised once and looked up in dictionaries, so the cost
+    is linear in the number of headers.
+    """
+    index, prefixes = _INDEX[kind], _PREFIXES[kind]
+    fields = KINDS[kind].fields
+    found: dict[str, str] = {}
+    taken: set[int] = set()
+    norms = [normalize_header(str(h)[:_LONGEST_HEADER]) for h in headers]
+    position: dict[str, int] = {}
+    for i, norm in enumerate(norms):
+        position.setdefault(norm, i)
+    for column, field in (overrides or {}).items():
+        i = position.get(normalize_header(str(column)[:_LONGEST_HEADER]))
+        if i is not None and field in fields:
+            found[field] = headers[i]
+            taken.add(i)
+    for i, norm in enumerate(norms):
+        if i in taken or not norm:
+            continue
+        field = index.get(norm)
+        if field is None and len(norm) >= _MIN_PREFIX:
+            candidates = prefixes.get(norm, frozenset())
+            field = next(iter(candidates)) if len(candidates) == 1 else None
+        if field is not None and field not in found:
+            found[field] = headers[i]
+            taken.add(i)
+    # Last resort, once exact names are placed: a header that contains a telling word, unless that
+    # header is the exact name of another field (``insee_reg`` is a région code, not a commune code).
+    loose: set[str] = set()
+    for word, field in _CONTAINS.get(kind, {}).items():
+        if field in found:
+            continue
+        for i, norm in enumerate(norms):
+            if i not in taken and word in norm and norm not in _KNOWN:
+                found[field] = headers[i]
+                taken.add(i)
+                loose.add(field)
+                break
+    return found, loose
 
 
 def match_columns(headers: list[str], kind: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Map the fields of ``kind`` to the headers of a table.
+
+    Exact synonyms (and unambiguous truncations of them) are placed first;
+    a « contains » rule (« Code SIREN de l'EPCI ») only fills what is left.
 
     Parameters
     ----------
@@ -165,37 +228,7 @@ def match_columns(headers: list[str], kind: str, overrides: dict[str, str] | Non
     dict
         ``{field: header}`` for every field found.
     """
-    index = _INDEX[kind]
-    fields = KINDS[kind].fields
-    found: dict[str, str] = {}
-    taken: set[str] = set()
-    by_norm = {normalize_header(h): h for h in reversed(headers)}
-    for column, field in (overrides or {}).items():
-        header = by_norm.get(normalize_header(column))
-        if header is not None and field in fields:
-            found[field] = header
-            taken.add(header)
-    for header in headers:
-        norm = normalize_header(header)
-        if header in taken or not norm:
-            continue
-        field = index.get(norm)
-        if field is None and len(norm) >= _MIN_PREFIX:
-            candidates = {f for syn, f in index.items() if syn.startswith(norm)}
-            field = candidates.pop() if len(candidates) == 1 else None
-        if field is not None and field not in found:
-            found[field] = header
-            taken.add(header)
-    # Last resort, once exact names are placed: a header that contains a telling word.
-    for word, field in _CONTAINS.get(kind, {}).items():
-        if field in found:
-            continue
-        for header in headers:
-            if header not in taken and word in normalize_header(header):
-                found[field] = header
-                taken.add(header)
-                break
-    return found
+    return match_details(headers, kind, overrides)[0]
 
 
 def missing_required(found: dict[str, str], kind: str) -> list[tuple[str, ...]]:
@@ -205,5 +238,4 @@ def missing_required(found: dict[str, str], kind: str) -> list[tuple[str, ...]]:
 
 def header_score(cells: list[str]) -> int:
     """How many cells of a row are known headers of any kind (header-row detection)."""
-    known = set().union(*(_INDEX[k] for k in KINDS))
-    return sum(1 for cell in cells if normalize_header(cell) in known)
+    return sum(1 for cell in cells if normalize_header(str(cell)[:_LONGEST_HEADER]) in _KNOWN)

@@ -1,78 +1,60 @@
-"""Read an uploaded file into a grid of text cells, whatever its format.
+"""Read an uploaded file into sheets of text cells, whatever its format, refusing it safely.
 
-Formats: CSV/TXT/TSV (encoding and separator sniffed), XLSX (every sheet),
-GeoJSON, shapefile (``.shp``, ``.dbf`` or a ``.zip`` holding one). The grid
-keeps the file's rows as the user sees them in a spreadsheet: grid row ``i``
-is spreadsheet row ``i + 1``. Header detection and column matching happen in
-:mod:`tdi_geo.importers._checks`.
+Formats: CSV/TXT/TSV (:mod:`._read_text`), XLSX and zipped shapefiles
+(:mod:`._read_zip`, cells by :mod:`._read_xlsx`), GeoJSON and shapefiles
+(:mod:`._read_geo`). This module
+opens the file — never through a symbolic link, never a directory or a
+device —, reads at most the size limit, and sends the bytes to the reader of
+their format. The grid keeps the file's rows as a spreadsheet shows them:
+grid row ``i`` is spreadsheet row ``i + 1``. Every failure is a
+:class:`ReadError` whose French message names the file as the user gave it,
+never a server path and never a library's English text.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import datetime as dt
-import io
-import zipfile
-from dataclasses import dataclass, field
-from itertools import islice
+import os
+import re
+import stat
 from pathlib import Path
 
 import pandas as pd
 
-#: Largest file accepted, in bytes (uploads and CLI alike).
-MAX_FILE_BYTES = 50 * 1024 * 1024
-#: A zip (XLSX or zipped shapefile) may expand to at most this many times the limit.
-_MAX_EXPANSION = 4
-#: Rows scanned to find the header row and the separator.
-HEADER_SCAN_ROWS = 20
+from tdi_geo.importers._grid import (  # noqa: F401  (re-exported: the importers' public reading API)
+    ACCEPTED,
+    HEADER_SCAN_ROWS,
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    RawFile,
+    ReadError,
+    Sheet,
+    megabytes,
+)
+from tdi_geo.importers._read_text import (  # noqa: F401  (decode_text, sniff_separator: re-exported)
+    decode_text,
+    looks_textual,
+    read_text,
+    sniff_separator,
+    utf16_without_bom,
+)
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ""}
-GEO_SUFFIXES = {".geojson", ".json", ".shp", ".dbf"}
-ACCEPTED = "CSV (.csv, .txt), Excel (.xlsx), GeoJSON (.geojson) ou shapefile (.shp, .dbf ou .zip)"
-_SEPARATORS = (";", ",", "\t", "|")
-_SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
-#: Characters trimmed from both ends of every cell (spaces, non-breaking spaces, BOM, zero-width).
-STRIP_CHARS = " \t\r\n\xa0\u202f\u2007\u2009\ufeff\u200b"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: The stream name Office gives an encrypted (password-protected) document inside its OLE2 wrapper.
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+#: Trimmed from both ends of every cell (spaces and no-break spaces).
+STRIP_CHARS = " \t\r\n\xa0\u202f\u2007\u2009"
+#: Control and invisible formatting characters (zero-width, bidirectional marks, BOM):
+#: removed from cells, with a warning, since they change a name without showing.
+_INVISIBLE = re.compile(
+    r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+_SPACES = re.compile(r"[\s\xa0\u202f]+")
 
 
-class ReadError(Exception):
-    """A file cannot be read; the message is French and names the file."""
-
-
-@dataclass
-class Sheet:
-    """The text cells of one table, before header detection."""
-
-    grid: pd.DataFrame
-    name: str | None = None
-    #: Only the first rows (for choosing among sheets); ``load()`` reads all.
-    partial: bool = False
-    loader: object = None
-
-    def load(self) -> "Sheet":
-        if self.partial and self.loader is not None:
-            return Sheet(grid=self.loader(), name=self.name)
-        return self
-
-
-@dataclass
-class RawFile:
-    """What was read from one file."""
-
-    path: Path
-    format: str
-    sheets: list[Sheet]
-    encoding: str | None = None
-    separator: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def separator_name(self) -> str | None:
-        return _SEPARATOR_NAMES.get(self.separator) if self.separator else None
-
-
-def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawFile:
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> RawFile:
     """Read ``path`` into one or more sheets of text cells.
 
     Parameters
@@ -80,230 +62,153 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> RawFile:
     path : Path
     max_bytes : int
         Files larger than this are refused before being read.
+    name : str, optional
+        The file's name as the user gave it (an upload saved under another
+        name); messages use it, never ``path``. Defaults to ``path.name``.
 
     Raises
     ------
     ReadError
-        Missing, empty, too large, binary, unsupported or unreadable file.
+        Missing, empty, too large, binary, unsupported, unsafe or unreadable file.
     """
     path = Path(path)
-    name = path.name
-    if not path.is_file():
-        raise ReadError(f"Fichier « {name} » introuvable ({path}).")
-    size = path.stat().st_size
+    name = Path(name).name if name else path.name
+    data = read_bytes(path, name, max_bytes)
+    suffix = Path(name).suffix.lower()
+    try:
+        if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            from tdi_geo.importers._read_zip import read_zip
+
+            return read_zip(data, path, name, max_bytes)
+        if data.startswith(_OLE2):
+            raise _ole2_error(data, name, suffix)
+        if suffix in (".geojson", ".json"):
+            from tdi_geo.importers._read_geo import read_geojson
+
+            return read_geojson(data, path, name)
+        if suffix in (".shp", ".dbf"):
+            return _read_shapefile(data, path, name, suffix, max_bytes)
+        head = data[:8192]
+        if suffix in TEXT_SUFFIXES or looks_textual(head) or utf16_without_bom(head):
+            return read_text(data, path, name)
+    except ReadError:
+        raise
+    except MemoryError:
+        raise ReadError(f"Fichier « {name} » trop volumineux pour être lu en mémoire.") from None
+    except Exception:  # any other parser failure on bad input: a French message, never the library's text
+        raise ReadError(
+            f"Fichier « {name} » illisible : son contenu ne correspond pas à son format. "
+            f"Formats acceptés : {ACCEPTED}."
+        ) from None
+    raise ReadError(f"Format de fichier non pris en charge : « {name} ». Formats acceptés : {ACCEPTED}.")
+
+
+def read_bytes(path: Path, name: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file, without following a symbolic link and at most ``max_bytes``."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ReadError(f"Fichier « {name} » introuvable.") from None
+    except OSError:
+        raise ReadError(f"Fichier « {name} » inaccessible : son dossier ne peut pas être lu (droits).") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ReadError(
+            f"« {name} » est un lien symbolique : il n'est pas suivi. Donnez le fichier lui-même."
+        )
+    if stat.S_ISDIR(info.st_mode):
+        raise ReadError(f"« {name} » est un dossier, pas un fichier. Donnez le fichier à importer.")
+    if not stat.S_ISREG(info.st_mode):
+        raise ReadError(f"« {name} » n'est pas un fichier ordinaire (périphérique, tube…) : il n'est pas lu.")
+    _check_size(info.st_size, name, max_bytes)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except PermissionError:
+        raise ReadError(
+            f"Fichier « {name} » illisible : lecture non autorisée (droits du fichier). "
+            "Donnez-vous le droit de lecture ou copiez-le ailleurs."
+        ) from None
+    except OSError:
+        raise ReadError(f"Fichier « {name} » illisible : il n'a pas pu être ouvert.") from None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            opened = os.fstat(fh.fileno())
+            if not stat.S_ISREG(opened.st_mode):
+                raise ReadError(f"« {name} » n'est pas un fichier ordinaire : il n'est pas lu.")
+            # read(n) reserves n bytes first: ask for the file's size (plus one, to see growth), not the limit.
+            data = fh.read(min(opened.st_size, max_bytes) + 1)
+    except OSError:
+        raise ReadError(f"Fichier « {name} » illisible : erreur de lecture du disque.") from None
+    _check_size(len(data), name, max_bytes)
+    return data
+
+
+def _check_size(size: int, name: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise ReadError(
-            f"Fichier « {name} » trop volumineux : {_megabytes(size)} (limite : {_megabytes(max_bytes)}). "
+            f"Fichier « {name} » trop volumineux : {megabytes(size)} (limite : {megabytes(max_bytes)}). "
             "Retirez les colonnes inutiles ou découpez le fichier."
         )
     if size == 0:
         raise ReadError(f"Fichier « {name} » vide (0 octet). Vérifiez que l'export s'est bien terminé.")
-    with path.open("rb") as fh:
-        head = fh.read(8192)
-    suffix = path.suffix.lower()
-    try:
-        if head.startswith(b"PK\x03\x04"):
-            return _read_zip(path, max_bytes)
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise ReadError(
-                f"Fichier « {name} » au format Excel 97-2003 (.xls), non pris en charge : "
-                "enregistrez-le au format .xlsx ou CSV."
-            )
-        if suffix in GEO_SUFFIXES:
-            return _read_geo(path)
-        if suffix in TEXT_SUFFIXES or _looks_textual(head):
-            return _read_text(path)
-    except ReadError:
-        raise
-    except Exception as exc:  # any parser failure on bad input becomes a French message
-        raise ReadError(f"Fichier « {name} » illisible : {_reason(exc)}.") from None
-    raise ReadError(f"Format de fichier non pris en charge : « {name} ». Formats acceptés : {ACCEPTED}.")
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return text[:200]
-
-
-def _looks_textual(head: bytes) -> bool:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
-    if b"\x00" in head:
-        return False
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    return controls <= len(head) * 0.01
-
-
-# --- text (CSV) ---------------------------------------------------------------
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), UTF-16 (with BOM), else cp1252, else latin-1.
-
-    Returns the text and the name of the encoding used.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def sniff_separator(lines: list[str]) -> str:
-    """The separator whose count is the same on most of the first lines.
-
-    A name containing a comma in a ``;`` file changes the comma count of that
-    line only, so consistency wins over raw frequency.
-    """
-    best, best_score = ";", (0, 0)
-    sample = [line for line in lines if line.strip()][:HEADER_SCAN_ROWS * 2]
-    for sep in _SEPARATORS:
-        counts = pd.Series([line.count(sep) for line in sample], dtype="int64")
-        counts = counts[counts > 0]
-        if counts.empty:
-            continue
-        mode = int(counts.mode().iloc[0])
-        score = (int((counts == mode).sum()), mode)
-        if score > best_score:
-            best, best_score = sep, score
-    return best
-
-
-def _read_text(path: Path) -> RawFile:
-    data = path.read_bytes()
-    if not _looks_textual(data[:8192]):
-        raise ReadError(
-            f"Fichier « {path.name} » illisible : son contenu est binaire, pas du texte CSV. "
-            f"Formats acceptés : {ACCEPTED}."
+def _ole2_error(data: bytes, name: str, suffix: str) -> ReadError:
+    if _ENCRYPTED in data or suffix in (".xlsx", ".xlsm"):
+        # Office wraps a password-protected .xlsx in an OLE2 file: it is not an old .xls.
+        return ReadError(
+            f"Classeur « {name} » protégé par un mot de passe (chiffré) : il ne peut pas être lu. Ouvrez-le, "
+            "retirez le mot de passe (Fichier > Informations > Protéger le classeur) et enregistrez-le en .xlsx."
         )
-    try:
-        text, encoding = decode_text(data)
-    except UnicodeDecodeError:
-        raise ReadError(f"Fichier « {path.name} » illisible : encodage de caractères invalide.") from None
-    if not text.strip():
-        raise ReadError(f"Fichier « {path.name} » vide : il ne contient aucune ligne.")
-    lines = text.splitlines()
-    sep = sniff_separator(lines[: HEADER_SCAN_ROWS * 3])
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"'))
-    width = max((len(r) for r in rows), default=0)
-    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype="str") if rows else pd.DataFrame()
-    grid.columns = range(grid.shape[1])
-    return RawFile(path=path, format="csv", sheets=[Sheet(grid=grid)], encoding=encoding, separator=sep)
-
-
-# --- XLSX -----------------------------------------------------------------------
-
-
-def _read_zip(path: Path, max_bytes: int) -> RawFile:
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ReadError(f"Fichier « {path.name} » illisible : archive zip ou XLSX endommagée.") from None
-    with archive:
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > max_bytes * _MAX_EXPANSION:
-            raise ReadError(
-                f"Fichier « {path.name} » trop volumineux une fois décompressé "
-                f"(limite : {_megabytes(max_bytes * _MAX_EXPANSION)})."
-            )
-        names = [i.filename for i in infos]
-    if "xl/workbook.xml" in names:
-        return _read_xlsx(path)
-    shapefiles = [n for n in names if n.lower().endswith(".shp")]
-    if len(shapefiles) == 1:
-        return _read_geo(path, f"/vsizip/{path}/{shapefiles[0]}")
-    if len(shapefiles) > 1:
-        raise ReadError(
-            f"L'archive « {path.name} » contient {len(shapefiles)} shapefiles : "
-            "n'en mettez qu'un par archive."
-        )
-    raise ReadError(
-        f"Format de fichier non pris en charge : l'archive « {path.name} » ne contient ni classeur XLSX "
-        f"ni shapefile. Formats acceptés : {ACCEPTED}."
+    return ReadError(
+        f"Fichier « {name} » au format Excel 97-2003 (.xls), non pris en charge : "
+        "enregistrez-le au format .xlsx ou CSV."
     )
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+def _sibling(path: Path, suffix: str) -> Path | None:
+    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if os.path.lexists(candidate):
+            return candidate
+    return None
 
 
-def _xlsx_grid(path: Path, sheet_name: str, limit: int | None) -> pd.DataFrame:
-    from openpyxl import load_workbook
+def _read_shapefile(data: bytes, path: Path, name: str, suffix: str, max_bytes: int) -> RawFile:
+    from tdi_geo.importers._read_geo import read_dbf
 
-    # data_only=False: a formula is read as its text, so it can be seen and neutralised.
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        rows = islice(wb[sheet_name].iter_rows(values_only=True), limit)
-        cells = [[_cell_text(v) for v in row] for row in rows]
-    finally:
-        wb.close()
-    width = max((len(r) for r in cells), default=0)
-    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in cells], dtype="str")
-    grid.columns = range(grid.shape[1])
-    return grid
-
-
-def _read_xlsx(path: Path) -> RawFile:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        names = list(wb.sheetnames)
-    finally:
-        wb.close()
-    sheets = [
-        Sheet(
-            grid=_xlsx_grid(path, name, HEADER_SCAN_ROWS + 2),
-            name=name,
-            partial=True,
-            loader=(lambda n=name: _xlsx_grid(path, n, None)),
-        )
-        for name in names
-    ]
-    return RawFile(path=path, format="xlsx", sheets=sheets)
+    dbf = data
+    if suffix == ".shp":
+        sibling = _sibling(path, ".dbf")
+        if sibling is None:
+            raise ReadError(
+                f"Shapefile « {name} » incomplet : son fichier .dbf (les attributs) est absent. Donnez le .dbf "
+                "avec le .shp, ou une archive .zip qui contient .shp, .shx, .dbf et .cpg."
+            )
+        dbf = read_bytes(sibling, Path(name).with_suffix(sibling.suffix).name, max_bytes)
+    cpg_path = _sibling(path, ".cpg")
+    cpg = read_bytes(cpg_path, Path(name).with_suffix(".cpg").name, 1024) if cpg_path is not None else None
+    return read_dbf(dbf, cpg, path, name)
 
 
-# --- GeoJSON / shapefile ------------------------------------------------------------
-
-
-def _read_geo(path: Path, source: str | None = None) -> RawFile:
-    import pyogrio
-
-    frame = pyogrio.read_dataframe(source or str(path), read_geometry=False)
-    frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
-    columns = [str(c) for c in frame.columns]
-    body = pd.DataFrame({i: frame[c].map(_cell_text) for i, c in enumerate(frame.columns)}, dtype="str")
-    header = pd.DataFrame([columns], columns=range(len(columns)), dtype="str")
-    grid = pd.concat([header, body], ignore_index=True)
-    fmt = "shapefile" if (source or path.suffix.lower() in (".shp", ".dbf")) else "geojson"
-    return RawFile(path=path, format=fmt, sheets=[Sheet(grid=grid)], encoding=None)
+def clean_text(value: str) -> str:
+    """One cell without surrounding spaces or invisible characters, inner runs of spaces made one space."""
+    # Fast path for the common cell: printable (no control, format or non-ASCII space character), single-spaced.
+    if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value
+    return _SPACES.sub(" ", _INVISIBLE.sub("", value).strip(STRIP_CHARS))
 
 
 def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Trim spaces and non-breaking spaces around every cell; inner runs of spaces become one space."""
-    out = {}
-    for col in frame.columns:
-        s = frame[col].astype("str")
-        out[col] = s.str.strip(STRIP_CHARS).str.replace(r"[\s\xa0\u202f]+", " ", regex=True)
-    return pd.DataFrame(out, index=frame.index)
+    """:func:`clean_text` on every cell."""
+    return pd.DataFrame({col: [clean_text(v) for v in frame[col].astype("str").tolist()] for col in frame.columns},
+                        index=frame.index, columns=frame.columns, dtype="str")
+
+
+def has_nul(values: pd.Series) -> pd.Series:
+    """Which cells hold a NUL character."""
+    return pd.Series(["\x00" in v for v in values.astype("str").tolist()], index=values.index, dtype=bool)
+
+
+def has_invisible(values: pd.Series) -> pd.Series:
+    """Which cells hold a character that :func:`clean_text` removes without it showing."""
+    return pd.Series([not v.isprintable() and _INVISIBLE.search(v) is not None for v in values.astype("str").tolist()],
+                     index=values.index, dtype=bool)
