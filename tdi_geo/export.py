@@ -186,7 +186,9 @@ def to_csv(view: gpd.GeoDataFrame) -> str:
         elif series.dtype == object or pd.api.types.is_string_dtype(series):
             frame[col] = neutralise_text(series)
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    # RFC 4180 line ends: the csv writer then also quotes a cell holding a lone "\r",
+    # which would otherwise end the row early in every reader.
+    frame.to_csv(buffer, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return buffer.getvalue()
 
 
