@@ -188,3 +188,13 @@ def test_subprocess_bad_file_exits_2_without_traceback(tmp_path, base):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "Erreur" in done.stderr
     assert not (tmp_path / "ds").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_reported_in_french(tmp_path, sample, base, capsys):
+    blocker = tmp_path / "fichier.txt"
+    blocker.write_text("pas un dossier")
+    code = import_cli([write_csv(sample.communes, tmp_path / "p.csv")], blocker / "sortie", date="2023-06-01",
+                      base_dataset=base)
+    err = capsys.readouterr().err
+    assert code == 2 and "Écriture impossible" in err
+    assert "Not a directory" not in err and "Errno" not in err and "Traceback" not in err

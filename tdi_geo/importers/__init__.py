@@ -17,7 +17,7 @@ dataset the one everyone sees.
 
 from __future__ import annotations
 
-import sys
+import errno
 from pathlib import Path
 
 import pandas as pd
@@ -27,15 +27,13 @@ from tdi_geo.importers._columns import ALL_FIELDS, KINDS, PERIMETER_KINDS
 from tdi_geo.importers._dataset import (
     build_meta,
     date_from_name,
-    merge_perimeter,
-    merge_projects,
-    merge_status,
     merged_problems,
     read_tables,
     sha256_file,
     write_csv,
     write_dataset,
 )
+from tdi_geo.importers._merge import merge_perimeter, merge_projects, merge_status
 from tdi_geo.importers._workspace import (
     CURRENT_POINTER,
     EDITOR_SECRET_ENV,
@@ -88,16 +86,23 @@ __all__ = [
     "write_csv",
 ]
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
-
-
 class ImportFileError(ValueError):
     """An import was refused; ``str(exc)`` is the French explanation, ``reports`` the details."""
 
     def __init__(self, message: str, reports: list[ImportReport] | None = None):
         super().__init__(message)
         self.reports = list(reports or [])
+
+
+def _os_reason(exc: OSError) -> str:
+    """The system's reason in French (``strerror`` is in English)."""
+    reasons = {
+        errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
+        errno.ENOSPC: "disque plein", errno.EROFS: "système de fichiers en lecture seule",
+        errno.ENOENT: "dossier introuvable", errno.EEXIST: "le dossier existe déjà",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier", errno.EDQUOT: "quota de disque dépassé",
+    }
+    return reasons.get(exc.errno, f"erreur système n° {exc.errno}")
 
 
 def _base_dir(base_dataset: Path | None) -> Path:
@@ -278,7 +283,7 @@ def import_files(files, out: Path, *, date: str | None = None, column_map: dict[
     try:
         write_dataset(tables, meta, base, Path(out))
     except OSError as exc:
-        raise ImportFileError(f"Écriture impossible dans « {out} » : {exc.strerror or exc}.", reports) from None
+        raise ImportFileError(f"Écriture impossible dans « {out} » : {_os_reason(exc)}.", reports) from None
     except ValueError as exc:
         raise ImportFileError(str(exc), reports) from None
     return reports
@@ -385,81 +390,6 @@ def export_anct_communes(prog_or_dataset_dir, date, path: Path) -> Path:
     return path
 
 
-# --- command line ----------------------------------------------------------------------------------
-
-
-def _print_reports(reports: list[ImportReport], stream) -> None:
-    for report in reports:
-        print(report.to_text(), file=stream)
-
-
-def validate_cli(files, column_map: dict[str, str] | None = None, base_dataset: Path | None = None,
-                 max_bytes: int = MAX_FILE_BYTES) -> int:
-    """``python -m tdi_geo validate``: print the reports; 0 when valid, 2 otherwise.
-
-    Tracking tables are checked against ``base_dataset`` (default: the embedded
-    dataset or ``$TDI_GEO_DATASET``).
-    """
-    try:
-        reports = validate_files(files, column_map, base_dataset=base_dataset, max_bytes=max_bytes)
-    except ImportFileError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    errors = sum(len(r.errors) for r in reports)
-    if errors:
-        _print_reports(reports, sys.stderr)
-        print(f"Erreur : {errors} erreur(s) ; corrigez le fichier puis relancez la validation.", file=sys.stderr)
-        return EXIT_USER_ERROR
-    _print_reports(reports, sys.stdout)
-    print(f"Fichier(s) valide(s) : {len(reports)}.")
-    return EXIT_OK
-
-
-def import_cli(files, out: Path | None = None, date: str | None = None, column_map: dict[str, str] | None = None,
-               base_dataset: Path | None = None, provenance: str = "official",
-               max_bytes: int = MAX_FILE_BYTES, workspace: Path | None = None, publish: bool = False,
-               editor: str | None = None) -> int:
-    """``python -m tdi_geo import``: build the dataset at ``out`` (or a new one in ``workspace``,
-    published at once with ``publish``); 0 on success, 2 otherwise."""
-    try:
-        if workspace is not None:
-            reports, out = import_to_workspace(files, workspace, date=date, column_map=column_map,
-                                               base_dataset=base_dataset, provenance=provenance,
-                                               max_bytes=max_bytes, publish=publish, editor=editor)
-        else:
-            reports = import_files(files, out, date=date, column_map=column_map, base_dataset=base_dataset,
-                                   provenance=provenance, max_bytes=max_bytes)
-    except ImportFileError as exc:
-        message = str(exc)
-        if exc.reports:
-            _print_reports(exc.reports, sys.stderr)
-            message = message.splitlines()[0]
-        print(f"Erreur : {message}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except WorkspaceError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    _print_reports(reports, sys.stdout)
-    print(f"Jeu de données écrit : {Path(out)}")
-    if workspace is not None:
-        print("Publié : c'est le jeu affiché." if publish else
-              "Non publié : publiez-le avec « python -m tdi_geo publish » pour l'afficher.")
-    return EXIT_OK
-
-
-def publish_cli(workspace: Path, dataset: str | None, editor: str, expected: str | None = None) -> int:
-    """``python -m tdi_geo publish``: make ``dataset`` (None = embedded data) current; 0 or 2.
-
-    ``expected`` is the current dataset the caller saw ("" = embedded data);
-    by default, the one current when the command starts.
-    """
-    workspace = Path(workspace)
-    if expected is None:
-        expected = current_dataset(workspace)
-    try:
-        shown = publish_dataset(workspace, dataset or None, editor=editor, expected_current=expected or None)
-    except WorkspaceError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    print(f"Jeu affiché : {shown.name if shown else 'données embarquées'}")
-    return EXIT_OK
+# The command-line wrappers (``python -m tdi_geo validate|import|publish``) print the
+# same reports; they live apart so that this module keeps to the import itself.
+from tdi_geo.importers._cli import import_cli, publish_cli, validate_cli  # noqa: E402

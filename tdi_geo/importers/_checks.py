@@ -25,8 +25,6 @@ from tdi_geo.importers._report import (
     enumerate_items,
     where,
 )
-from tdi_geo.importers._report import rows_text as _rows  # noqa: F401  (kept for _dataset.py)
-from tdi_geo.importers._report import where as _where  # noqa: F401  (kept for _dataset.py)
 from tdi_geo.importers._tracking_checks import check_projects, check_status
 from tdi_geo.spreadsheet import formula_like, neutralise_text
 

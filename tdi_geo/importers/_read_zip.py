@@ -20,7 +20,6 @@ from tdi_geo.importers import _read_xlsx as xlsx
 from tdi_geo.importers._grid import (
     ACCEPTED,
     HEADER_SCAN_ROWS,
-    MAX_COLUMNS,
     RawFile,
     ReadError,
     Sheet,
