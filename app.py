@@ -43,7 +43,8 @@ _LEAFLET_FILES = components.declare_component("tdi_geo_leaflet", path=str(assets
 ASSET_BASE = f"./component/{_LEAFLET_FILES.name}"
 
 
-@st.cache_resource(show_spinner=False)
+# Bounded: every visitor's preview is a dataset of its own.
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _programme(dataset_dir: str | None, _stamp: tuple):
     return load_programme(dataset_dir or None)
 
