@@ -223,6 +223,11 @@ with tab_map:
             "Télécharger CSV", data=lambda: export.csv_bytes(_export_view(prog, state)), file_name=f"{stem}.csv",
             mime="text/csv", on_click="ignore", key="dl_csv",
         )
+        downloads.download_button(
+            "Télécharger la carte (HTML)", data=lambda: export.html_bytes(shown, state["indicator"], state["scheme"]),
+            file_name=f"{stem}.html", mime="text/html", on_click="ignore", key="dl_html",
+            help="Une page autonome (Leaflet inclus) qui s'ouvre sans réseau et s'intègre dans un site par une iframe.",
+        )
         downloads.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, coordonnées WGS84 réelles).")
         if diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):

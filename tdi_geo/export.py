@@ -10,6 +10,9 @@ coordinates.
   and the filter state in the top-level foreign member ``"tdi_view"``.
 - CSV has the same properties (no geometry); cells that a spreadsheet would
   read as a formula are neutralised.
+- HTML is a self-contained map of the view (:func:`html_bytes`): Leaflet,
+  shapes, tooltips and legend in one file that opens offline and can be
+  embedded with an ``<iframe>``.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ EXPORT_FIELDS: list[str] = [
 ]
 #: Coordinate decimals of exported geometries (1e-6 degree ≈ 0.1 m).
 EXPORT_DECIMALS = 6
-FORMATS = ("geojson", "csv")
+FORMATS = ("geojson", "csv", "html")
 
 
 def _check_view(view) -> None:
@@ -197,6 +200,54 @@ def csv_bytes(view: gpd.GeoDataFrame) -> bytes:
     return to_csv(view).encode("utf-8-sig")
 
 
+def html_bytes(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str = "quantiles") -> bytes:
+    """A self-contained HTML map of the view, drawn as in the app.
+
+    Parameters
+    ----------
+    view : GeoDataFrame
+        From :func:`~tdi_geo.indicators.build_view` (coloured by ``indicator``,
+        default the view's own) or :func:`~tdi_geo.indicators.diff_view`
+        (coloured by change). ``web`` resolution is enough for a map.
+    scheme : str
+        Classification of numeric indicators (:data:`tdi_geo.mapping.SCHEMES`).
+
+    Returns
+    -------
+    bytes
+        UTF-8 HTML with Leaflet inlined from the installed package: no request
+        at all; the title and source line say what the map shows, from what
+        data, and that illustrative territories are made up.
+    """
+    from tdi_geo import mapping
+    from tdi_geo.indicators import INDICATORS
+
+    _check_view(view)
+    state = view_state(view)
+    if state.get("mode") == "diff":
+        colored, legend = mapping.color_diff(view, state["date_from"], state["date"])
+        label = "Évolution"
+        what = f"évolution du périmètre du {mapping.format_date(state['date_from'])} au {mapping.format_date(state['date'])}"
+    else:
+        indicator = indicator or state.get("indicator") or "status"
+        colored, legend = mapping.color_view(view, indicator, scheme)
+        label = INDICATORS[indicator]["label"]
+        what = f"{label.lower()} au {mapping.format_date(state['date'])}"
+    regions = state.get("regions") or []
+    layer = mapping.layer_spec(colored, legend, label, fit_key="file",
+                               fit_bounds=None if regions and len(view) else mapping.NATIONAL_BOUNDS)
+    where = f", régions {', '.join(regions)}" if regions else ""
+    subtitle = (
+        f"{state['territories']} territoires, dont {state['illustrative_territories']} illustratifs "
+        "(composition inventée pour compléter la carte, contour pointillé). "
+        f"Jeu de données « {state.get('dataset', '')} » ; référentiel {state['reference']['source']}, "
+        f"COG {state['reference']['cog_year']} ; {state['generator']}."
+    )
+    page = mapping.standalone_html(mapping.base_spec(), layer,
+                                   title=f"Territoires d'industrie — {what}{where}", subtitle=subtitle)
+    return page.encode("utf-8")
+
+
 def export_view_file(
     prog,
     date,
@@ -208,7 +259,7 @@ def export_view_file(
     statuses=(),
     fragile_only: bool = False,
     documented_only: bool = False,
-    resolution: str = "fine",
+    resolution: str | None = None,
 ) -> Path:
     """Build a view and write it to a file (the CLI's ``export`` command).
 
@@ -217,11 +268,11 @@ def export_view_file(
     prog : Programme
     date, regions, pillar, indicator, statuses, fragile_only, documented_only :
         As :func:`tdi_geo.indicators.build_view`.
-    fmt : {"geojson", "csv"}
+    fmt : {"geojson", "csv", "html"}
     out : Path
         Output file; its folder must exist.
-    resolution : str
-        Geometry resolution (``fine`` by default for files).
+    resolution : str, optional
+        Geometry resolution: ``fine`` for data files, ``web`` for the HTML map.
 
     Returns
     -------
@@ -243,7 +294,8 @@ def export_view_file(
         fragile_only=fragile_only,
         documented_only=documented_only,
         indicator=indicator,
-        resolution=resolution,
+        resolution=resolution or ("web" if fmt == "html" else "fine"),
     )
-    out.write_bytes(geojson_bytes(view) if fmt == "geojson" else csv_bytes(view))
+    writers = {"geojson": geojson_bytes, "csv": csv_bytes, "html": html_bytes}
+    out.write_bytes(writers[fmt](view))
     return out

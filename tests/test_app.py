@@ -183,7 +183,7 @@ def test_selected_territory_shows_its_detail_and_stays_in_the_url(app, prog):
 def test_download_buttons_offer_the_current_view(app):
     at = app(region="53")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Télécharger GeoJSON", "Télécharger CSV"]
+    assert labels == ["Télécharger GeoJSON", "Télécharger CSV", "Télécharger la carte (HTML)"]
 
 
 @pytest.mark.parametrize("params", [
@@ -200,4 +200,5 @@ def test_a_view_without_territory_says_so_and_still_offers_its_legend_and_downlo
     at = app(**params)
     assert not at.exception
     assert any("Aucun territoire ne correspond" in i.value for i in at.info)
-    assert [b.label for b in at.get("download_button")] == ["Télécharger GeoJSON", "Télécharger CSV"]
+    assert [b.label for b in at.get("download_button")] == ["Télécharger GeoJSON", "Télécharger CSV",
+                                                            "Télécharger la carte (HTML)"]

@@ -7,8 +7,10 @@ on the embedded data, the one users download.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 
 import jsonschema
 import pytest
@@ -170,3 +172,32 @@ def test_comparison_view_exports_the_change_of_each_territory(small_programme):
     changes = {f["id"]: f["properties"]["change"] for f in collection["features"]}
     assert changes == {"lamballe": "added", "st-brieuc": "added", "auray": "unchanged", "guingamp": "removed"}
     assert collection["tdi_view"]["mode"] == "diff" and collection["tdi_view"]["date_from"] == "2019-07-25"
+
+
+def test_cli_html_map_is_one_self_contained_file(tmp_path, small_dataset, capsys):
+    out = tmp_path / "carte.html"
+    assert cli_main(["export", "--dataset", str(small_dataset), "--date", "2019-09-24", "--indicator", "projects",
+                 "--format", "html", "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Territoires d'industrie — nombre de projets au 24/09/2019" in html.unescape(page)
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=""", page), "Leaflet and everything else inlined"
+    assert "illustratifs" in page and "Illustratif" in page, "the made-up part is said"
+
+
+@pytest.mark.browser
+def test_the_html_map_opens_from_a_file_with_no_network(browser, tmp_path, small_programme):
+    view = build_view(small_programme, "2019-09-24", indicator="funding_eur")
+    path = tmp_path / "carte.html"
+    path.write_bytes(export.html_bytes(view))
+    context = browser.new_context()
+    requested: list[str] = []
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else
+                  (requested.append(r.request.url), r.abort()))
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.locator(".tdi-legend").wait_for(timeout=30_000)
+    drawn = page.evaluate("Array.from(document.querySelectorAll('path.tdi-territory')).map(p => p.dataset.tdiId)")
+    assert sorted(drawn) == sorted(view["id"])
+    assert "Financements mobilisés" in page.locator(".tdi-legend").inner_text()
+    assert requested == []
+    context.close()

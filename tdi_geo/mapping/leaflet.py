@@ -280,29 +280,53 @@ def script_json(value) -> str:
     return text
 
 
-def standalone_html(base: dict, layer: dict, *, leaflet_js: str, leaflet_css: str, title: str) -> str:
+def _inline_script(text: str) -> str:
+    """Code placed inside ``<script>``: no ``</script`` can end the element early."""
+    return text.replace("</script", "<\\/script")
+
+
+def standalone_html(base: dict, layer: dict, *, title: str, subtitle: str = "",
+                    leaflet_js: str | None = None, leaflet_css: str | None = None) -> str:
     """A self-contained HTML page drawing the map with the same code as the app.
 
     Parameters
     ----------
     base, layer : dict
         From :func:`base_spec` and :func:`layer_spec`.
-    leaflet_js, leaflet_css : str
-        URLs of Leaflet's files (see :mod:`tdi_geo.assets`).
-    title : str
-        The page title (plain text).
+    title, subtitle : str
+        Plain text shown above the map (and the page title): what the map
+        shows, its date and its sources.
+    leaflet_js, leaflet_css : str, optional
+        URLs of Leaflet's files. By default Leaflet is inlined from the
+        installed package (:mod:`tdi_geo.assets`): the page then needs no
+        request at all, opens from ``file://`` and can be embedded with an
+        ``<iframe>`` from any static host.
     """
     import html
 
+    from tdi_geo import assets
+
+    if leaflet_css is None:
+        css_tag = f"<style>{(assets.leaflet_dir() / assets.LEAFLET_CSS).read_text(encoding='utf-8')}</style>"
+    else:
+        css_tag = f"<link rel=\"stylesheet\" href=\"{html.escape(leaflet_css, quote=True)}\">"
+    if leaflet_js is None:
+        js_tag = f"<script>{_inline_script((assets.leaflet_dir() / assets.LEAFLET_JS).read_text(encoding='utf-8'))}</script>"
+    else:
+        js_tag = f"<script src=\"{html.escape(leaflet_js, quote=True)}\"></script>"
     return (
         "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title>"
-        f"<link rel=\"stylesheet\" href=\"{html.escape(leaflet_css, quote=True)}\">"
-        f"<script src=\"{html.escape(leaflet_js, quote=True)}\"></script>"
-        f"<style>html,body{{margin:0;height:100%}} .tdi-map{{height:100%}}\n{map_css()}</style>"
-        "</head><body><div class=\"tdi-map\" id=\"tdi-map\"></div>"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{html.escape(title)}</title>{css_tag}{js_tag}"
+        "<style>html,body{margin:0;height:100%;font-family:\"Source Sans Pro\",\"Segoe UI\",sans-serif}"
+        "body{display:flex;flex-direction:column}.tdi-head{padding:6px 10px;font-size:13px;color:#333}"
+        ".tdi-head h1{font-size:16px;margin:0 0 2px 0}.tdi-map{flex:1;min-height:300px}\n"
+        f"{map_css()}</style></head><body>"
+        f"<header class=\"tdi-head\"><h1>{html.escape(title)}</h1><div>{html.escape(subtitle)}</div></header>"
+        "<div class=\"tdi-map\" id=\"tdi-map\" role=\"region\" "
+        f"aria-label=\"{html.escape(title, quote=True)}\"></div>"
         f"<script type=\"application/json\" id=\"tdi-base\">{script_json(base)}</script>"
         f"<script type=\"application/json\" id=\"tdi-layer\">{script_json(layer)}</script>"
-        f"<script type=\"module\">\n{map_js()}\ndrawStandalone(document.getElementById(\"tdi-map\"));\n</script>"
+        f"<script type=\"module\">\n{_inline_script(map_js())}\ndrawStandalone(document.getElementById(\"tdi-map\"));\n</script>"
         "</body></html>\n"
     )
