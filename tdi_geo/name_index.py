@@ -114,6 +114,9 @@ def build_index(names: pd.Series) -> NameIndex:
 
 
 def _range(index: NameIndex, prefix: str) -> slice:
+    if len(prefix) > index.suffixes.dtype.itemsize // 4:
+        # Longer than every key: nothing starts with it, and comparing would widen the whole array.
+        return slice(0, 0)
     lo, hi = np.searchsorted(index.suffixes, [prefix, prefix + END])
     return slice(int(lo), int(hi))
 
@@ -127,13 +130,13 @@ def _lookup(index: NameIndex, query: str) -> pd.Series:
     level = np.where(start > 0, WORD, np.where(index.suffixes[span] == query, EXACT, PREFIX))
     found = pd.Series(level, index=owner)
     words = query.split(" ")
-    if len(words) > 1:  # « saint martin re » finds « Saint-Martin-de-Ré »
+    if 1 < len(words) <= int(index.start.max(initial=0)) + 1:  # « saint martin re » finds « Saint-Martin-de-Ré »
         sets = [np.unique(index.owner[_range(index, w)]) for w in words]
         common = sets[0]
         for other in sets[1:]:
             common = np.intersect1d(common, other)
         found = pd.concat([found, pd.Series(ALL_WORDS, index=common)])
-    if found.empty and len(query) >= 3:
+    if found.empty and 3 <= len(query) <= index.suffixes.dtype.itemsize // 4:
         inside = np.flatnonzero(index.keys.str.contains(query, regex=False).to_numpy())
         found = pd.Series(SUBSTRING, index=inside)
     return found.groupby(level=0).min()

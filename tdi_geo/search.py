@@ -99,8 +99,9 @@ def _holders(prog: Programme, date: str) -> pd.Series:
     members = members_at(prog, date)
     by_epci = members[members["epci_siren"] != ""].set_index("epci_siren")["territory_id"]
     by_commune = members[members["insee_com"] != ""].set_index("insee_com")["territory_id"]
-    holder = communes["insee_com"].map(by_commune)
-    holder = holder.fillna(communes["epci_siren"].map(by_epci))
+    # object dtype: with no single-commune member, the first map is all-NaN floats.
+    holder = communes["insee_com"].map(by_commune).astype(object)
+    holder = holder.fillna(communes["epci_siren"].map(by_epci).astype(object))
     return pd.Series(holder.fillna("").to_numpy(dtype=str), index=communes["insee_com"])
 
 
