@@ -151,7 +151,8 @@ def _where_lines(result: dict) -> list[str]:
         commune = f"{match['name']} ({match['insee']})"
         if "former" in match:
             former = match["former"]
-            lines.append(f"{former['name']} ({former['insee']}, {former['kind']}) fait aujourd'hui partie de {commune}.")
+            lines.append(f"{former['name']} ({former['insee']}, {former['kind']}) "
+                         f"fait aujourd'hui partie de {commune}.")
         territory = match["territory"]
         if territory:
             line = (f"{commune} fait partie du territoire {territory['name']} "
