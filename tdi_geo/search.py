@@ -58,6 +58,7 @@ class _Communes:
     target: np.ndarray
     sorted_codes: np.ndarray
     code_order: np.ndarray
+    labels: np.ndarray
 
 
 @lru_cache(maxsize=1)
@@ -74,8 +75,10 @@ def _communes() -> _Communes:
     departement = communes["departement"].str.lower().to_numpy(dtype=str)
     codes = communes["insee_com"].to_numpy(dtype=str)
     order = np.argsort(codes, kind="stable")
+    labels = (communes["name"] + " (" + communes["departement"] + " – " + communes["departement_name"] + ")")
     return _Communes(communes, index, aliases, codes, departement, frozenset(departement),
-                     communes["population"].to_numpy(), aliases["target"].to_numpy(), codes[order], order)
+                     communes["population"].to_numpy(), aliases["target"].to_numpy(), codes[order], order,
+                     labels.to_numpy(dtype=object))
 
 
 @lru_cache(maxsize=1)
@@ -164,6 +167,13 @@ def _find_territories(prog: Programme, date: str, text: str) -> pd.DataFrame:
     return frame.sort_values(["level", "present", "name"], ascending=[True, False, True], kind="stable")
 
 
+def prepare(prog: Programme, date=None) -> None:
+    """Build the commune, EPCI and territory indexes now (about a second), not at the first keystroke."""
+    _communes()
+    _epcis()
+    _territories(prog, parse_date(date) if date else default_date(prog))
+
+
 def suggest(prog: Programme, text: str, date=None, limit: int = 10) -> list[dict]:
     """Suggestions while the user types: communes first, then EPCIs, then territories.
 
@@ -195,18 +205,18 @@ def suggest(prog: Programme, text: str, date=None, limit: int = 10) -> list[dict
         return []
     date = parse_date(date) if date else default_date(prog)
     ref = _communes()
-    communes, aliases = ref.table, ref.aliases
-    out = []
-    for row in _find_communes(text, code_prefix=True).head(limit).itertuples():
-        commune = communes.iloc[row.pos]
-        label = f"{commune['name']} ({commune['departement']} – {commune['departement_name']})"
-        if row.alias >= 0:
-            label += f", ancienne commune {aliases.at[row.alias, 'old_name']}"
-        out.append({"kind": "commune", "key": commune["insee_com"], "label": label})
-    for row in _find_epcis(text).head(max(limit - len(out), 0)).itertuples():
-        out.append({"kind": "epci", "key": row.siren, "label": f"{row.name} (EPCI {row.siren})"})
-    for row in _find_territories(prog, date, text).head(max(limit - len(out), 0)).itertuples():
-        out.append({"kind": "territory", "key": row.id, "label": f"{row.name} (territoire d'industrie)"})
+    found = _find_communes(text, code_prefix=True).head(limit)
+    pos, alias = found["pos"].to_numpy(), found["alias"].to_numpy()
+    labels = ref.labels[pos].astype(object)
+    former = alias >= 0
+    labels[former] += ", ancienne commune " + ref.aliases["old_name"].to_numpy(dtype=object)[alias[former]]
+    out = [{"kind": "commune", "key": k, "label": lab} for k, lab in zip(ref.codes[pos].tolist(), labels)]
+    if len(out) < limit:  # communes first: the others only fill what is left
+        for row in _find_epcis(text).head(limit - len(out)).itertuples():
+            out.append({"kind": "epci", "key": row.siren, "label": f"{row.name} (EPCI {row.siren})"})
+    if len(out) < limit:
+        for row in _find_territories(prog, date, text).head(limit - len(out)).itertuples():
+            out.append({"kind": "territory", "key": row.id, "label": f"{row.name} (territoire d'industrie)"})
     return out
 
 
