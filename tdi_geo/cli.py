@@ -138,67 +138,15 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _french_date(date: str) -> str:
-    year, month, day = date.split("-")
-    return f"{day}/{month}/{year}"
-
-
-def _where_lines(result: dict) -> list[str]:
-    """The answer of ``where`` as short French sentences (one per commune, EPCI, territory)."""
-    date = _french_date(result["date"])
-    lines = []
-    for match in result["matches"]:
-        commune = f"{match['name']} ({match['insee']})"
-        if "former" in match:
-            former = match["former"]
-            lines.append(f"{former['name']} ({former['insee']}, {former['kind']}) "
-                         f"fait aujourd'hui partie de {commune}.")
-        territory = match["territory"]
-        if territory:
-            line = (f"{commune} fait partie du territoire {territory['name']} "
-                    f"depuis le {_french_date(match['member_since'])}")
-            if territory["provenance"] == "illustrative":
-                line += " (périmètre illustratif)"
-            lines.append(line + ".")
-            continue
-        line = f"{commune} ne fait partie d'aucun territoire d'industrie le {date}."
-        nearest = match.get("nearest")
-        if nearest:
-            km = f"{nearest['distance_km']:.1f}".replace(".", ",")
-            away = "limitrophe" if nearest["distance_km"] == 0 else f"à {km} km"
-            line += f" Territoire le plus proche : {nearest['name']} ({away})."
-        elif match.get("nearest_note"):
-            line += f" Pas de territoire le plus proche : {match['nearest_note']}."
-        later = [j for j in match.get("joined", []) if j["date"] > result["date"]]
-        earlier = [j for j in match.get("joined", []) if j["date"] < result["date"]]
-        if later:
-            line += (f" Elle fait partie de {later[0]['territory']['name']} à partir de la version "
-                     f"du {_french_date(later[0]['date'])}.")
-        elif earlier:
-            line += (f" Elle faisait partie de {earlier[-1]['territory']['name']} à la version "
-                     f"du {_french_date(earlier[-1]['date'])}.")
-        lines.append(line)
-    if result.get("omitted"):
-        lines.append(f"… et {result['omitted']} autre(s) commune(s) : précisez la recherche.")
-    for epci in result.get("epcis", []):
-        held = ", ".join(t["name"] for t in epci["territories"]) or "aucun territoire"
-        lines.append(f"EPCI {epci['name']} ({epci['siren']}) : {held} le {date}.")
-    for territory in result.get("territories", []):
-        state = "présent" if territory["present"] else "absent de la carte"
-        lines.append(f"Territoire {territory['name']} : {state} le {date}.")
-    if not lines:
-        lines.append(f"Aucune commune, aucun EPCI ni aucun territoire ne correspond à « {result['query']} ».")
-    return lines
-
-
 def cmd_where(args) -> int:
     from tdi_geo.search import where
+    from tdi_geo.search_text import where_sentences
 
     result = where(_load_programme(args), args.query, date=args.date, communes=args.communes)
     if args.json:
         _print_json(result)
     else:
-        for line in _where_lines(result):
+        for line in where_sentences(result):
             print(line)
     return 0
 

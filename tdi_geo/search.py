@@ -67,6 +67,7 @@ def _communes() -> _Communes:
     deps = reference.load_departements("coarse").set_index("code")["name"]
     communes["departement_name"] = communes["departement"].map(deps).fillna("")
     communes["epci_siren"] = communes["epci_siren"].fillna("")
+    communes["epci_name"] = communes["epci_siren"].map(_epcis()[0].set_index("siren")["name"]).fillna("")
     aliases = pd.read_csv(ALIASES_PATH, dtype=str, keep_default_na=False)
     position = pd.Series(np.arange(len(communes)), index=communes["insee_com"])
     aliases = aliases[aliases["new_code"].isin(position.index)].reset_index(drop=True)
@@ -229,11 +230,6 @@ def _territory_dict(states: pd.DataFrame, territory_id: str) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _epci_names() -> pd.Series:
-    return _epcis()[0].set_index("siren")["name"]
-
-
-@lru_cache(maxsize=1)
 def _commune_polygons() -> pd.Series:
     polygons = reference.load_commune_polygons("coarse")
     return pd.Series(polygons.geometry.to_numpy(), index=polygons["insee_com"])
@@ -289,7 +285,11 @@ def _metric_territories(prog: Programme, date: str) -> dict:
 
 
 def _nearest(prog: Programme, date: str, insee: str, departement: str) -> tuple[dict | None, str]:
-    """The territory nearest to the commune at ``date`` (edge to edge, in km), or None and why."""
+    """The territory nearest to the commune at ``date``, or None and why.
+
+    Edge to edge in the zone's metric CRS, between the ``coarse`` shapes
+    (1.5 km simplification: 0 km means neighbours, small distances are approximate).
+    """
     import geopandas as gpd
 
     zone = reference.zone_of_departement(departement)
@@ -311,14 +311,13 @@ def _describe(prog: Programme, date: str, pos: int, alias: int) -> dict:
     communes, aliases = ref.table, ref.aliases
     commune = communes.iloc[pos]
     insee = commune["insee_com"]
-    epci = _epci_names()
     holder = _holders(prog, date)[insee]
     states = _states_by_id(prog, date)
     match = {
         "insee": insee,
         "name": commune["name"],
         "departement": commune["departement"],
-        "epci": {"siren": commune["epci_siren"], "name": epci.get(commune["epci_siren"], "")},
+        "epci": {"siren": commune["epci_siren"], "name": commune["epci_name"]},
         "territory": _territory_dict(states, holder) if holder else None,
         "member_since": _member_since(prog, date, insee, holder) if holder else None,
     }

@@ -303,3 +303,13 @@ def test_type_ahead_suggests_communes_first_from_any_prefix(prog, communes):
         assert kinds == sorted(kinds, key=["commune", "epci", "territory"].index)
         assert row["insee_com"] in [s["key"] for s in got if s["kind"] == "commune"], row["name"][:end]
     assert suggest(prog, row["insee_com"][:3], DATE, limit=500)[0]["key"].startswith(row["insee_com"][:3])
+
+
+def test_the_french_answer_of_a_commune_outside_says_the_nearest_territory_and_when_it_joined(capsys, prog):
+    first_version = prog.versions["date"].iloc[0]
+    assert cli.main(["where", "Lamballe-Armor", "--date", first_version]) == 0
+    out = capsys.readouterr().out
+    nearest = where(prog, "Lamballe-Armor", first_version)["matches"][0]["nearest"]["name"]
+    assert f"ne fait partie d'aucun territoire d'industrie le {'/'.join(first_version.split('-')[::-1])}" in out
+    assert f"Territoire le plus proche : {nearest}" in out
+    assert "Elle fait partie de Lamballe Terre et Mer à partir de la version du 24/09/2019." in out
