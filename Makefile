@@ -49,6 +49,7 @@ test-fast: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/bench_reference.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_app.py
 
 build-reference: install-dev

@@ -138,6 +138,19 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_where(args) -> int:
+    from tdi_geo.search import where
+    from tdi_geo.search_text import where_sentences
+
+    result = where(_load_programme(args), args.query, date=args.date, communes=args.communes)
+    if args.json:
+        _print_json(result)
+    else:
+        for line in where_sentences(result):
+            print(line)
+    return 0
+
+
 # --- imports -----------------------------------------------------------------
 
 
@@ -212,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date_to", metavar="TO", help="date de la version d'arrivée (AAAA-MM-JJ)")
     p = add("kpis", cmd_kpis, "chiffres nationaux à une date")
     p.add_argument("--date", required=True, help="AAAA-MM-JJ")
+    p = add("where", cmd_where, "quel territoire contient une commune (nom, code INSEE, EPCI, SIREN, territoire)")
+    p.add_argument("query", metavar="QUERY", help="nom ou code de commune, nom ou SIREN d'EPCI, nom de territoire")
+    p.add_argument("--date", help="AAAA-MM-JJ (défaut : la dernière version)")
+    p.add_argument("--communes", action="store_true", help="lister aussi les communes des EPCI et territoires trouvés")
     p = add("export", cmd_export, "exporter la vue (GeoJSON, CSV ou carte HTML autonome)", json_flag=False)
     p.add_argument("--date", required=True, help="AAAA-MM-JJ")
     p.add_argument("--region", action="append", help="code INSEE de région (répétable)")
