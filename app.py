@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_panels import detail, kpis, map_view, sidebar, text, url_state
+from app_panels import detail, kpis, map_view, search_box, sidebar, text, url_state
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
 from tdi_geo import assets, export, mapping, reference
 from tdi_geo.importers import current_dataset
@@ -114,6 +114,7 @@ if prog is not None:
             st.query_params.to_dict(), dates, regions, opening_date
         )
         sidebar.seed_from_state(first_state)
+        search_box.seed_from_url(st.query_params.to_dict())
         st.session_state["_tdi_seeded"] = True
     state = sidebar.current_state(versions, url_state.default_state(opening_date))
 
@@ -170,8 +171,22 @@ with tab_map:
     # the sidebar's, so it is drawn while their code loads.
     kpi_box = st.container()
 
-    # Territory: URL/selectbox value, replaced by a click on the map (a one-run trigger).
+    # Territory: URL/selectbox value, replaced by a search pick or a click on the map (one-run triggers).
     ids = shown["id"].tolist()
+    found = search_box.render(prog, state["date"])
+    zoom_to = None
+    if found:
+        if found["sentence"]:
+            text.notice(found["sentence"], "info")
+        pick = (found["kind"], found["key"], state["date"])
+        if st.session_state.get("_tdi_last_pick") != pick and found["territory"] in ids:
+            st.session_state["_tdi_last_pick"] = pick
+            st.session_state[sidebar.TERRITORY_KEY] = found["territory"]
+        if found["territory"] in ids:
+            zoom_to = found["territory"]
+        elif found["territory"]:
+            text.notice("Ce territoire n'est pas dans la vue : changez les filtres (région, pilier, statut) pour le voir.",
+                        "warning")
     clicked = (st.session_state.get(MAP_KEY) or {}).get("click")
     if clicked:
         hit = mapping.territory_at(mapping.to_display_coordinates(shown), clicked["lat"], clicked["lng"])
@@ -194,9 +209,13 @@ with tab_map:
     with map_col:
         if shown.empty:
             st.info("Aucun territoire ne correspond à ces filtres.")
+        fit_key, fit_bounds = repr((key[:-1], state["date_from"])), None if state["regions"] else mapping.NATIONAL_BOUNDS
+        if zoom_to:  # a search zooms to the territory it found
+            west, south, east, north = mapping.to_display_coordinates(shown[shown["id"] == zoom_to]).total_bounds
+            fit_key, fit_bounds = repr((fit_key, found["kind"], found["key"])), [[south, west], [north, east]]
         layer = mapping.layer_spec(
-            colored, legend, value_label, selected=selected, fit_key=repr((key[:-1], state["date_from"])),  # not the indicator: recolouring keeps the zoom
-            fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
+            colored, legend, value_label, selected=selected, fit_key=fit_key,  # not the indicator: recolouring keeps the zoom
+            fit_bounds=fit_bounds,
         )
         map_view.render(layer, tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
         # Right after the map: the frontend shows nothing of a run until the code of
@@ -252,5 +271,7 @@ if sidebar.render(versions, regions) != state and not st.session_state.get("_tdi
 st.session_state["_tdi_redrawn"] = False
 
 wanted = url_state.to_query_params({**state, "territory": territory}, opening_date)
+if found and found["commune"]:
+    wanted["commune"] = found["commune"]
 if wanted != st.query_params.to_dict():
     st.query_params.from_dict(wanted)

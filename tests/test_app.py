@@ -202,3 +202,25 @@ def test_a_view_without_territory_says_so_and_still_offers_its_legend_and_downlo
     assert any("Aucun territoire ne correspond" in i.value for i in at.info)
     assert [b.label for b in at.get("download_button")] == ["Télécharger GeoJSON", "Télécharger CSV",
                                                             "Télécharger la carte (HTML)"]
+
+
+def test_a_commune_in_the_url_is_found_its_territory_selected_and_said(app, prog):
+    from tdi_geo.search import where
+    from tdi_geo.search_text import match_sentence
+
+    match = where(prog, "22093", "2019-09-24")["matches"][0]
+    at = app(date="2019-09-24", commune="22093")
+    assert not at.exception
+    assert at.text_input(key="w_search").value == "22093"
+    assert match_sentence(match, "2019-09-24") in " ".join(_shown(at, "info"))
+    assert "Lamballe Terre et Mer" in " ".join(_shown(at, "info"))
+    assert _territory_box(at).value == match["territory"]["id"]
+    assert at.query_params["commune"] == "22093" and at.query_params["territory"] == match["territory"]["id"]
+
+
+def test_typing_a_name_offers_communes_then_territories(app):
+    at = app()
+    at.text_input(key="w_search").set_value("lamballe").run()
+    labels = at.selectbox(key="w_search_choice").options  # as shown
+    assert labels[0].startswith("Commune — Lamballe-Armor")
+    assert any(label.startswith("Territoire — Lamballe Terre et Mer") for label in labels)
