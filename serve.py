@@ -26,7 +26,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from tdi_geo.http_downloads import download_routes  # GET /api/territoires.* (see its docs)
+from tdi_geo.http_downloads import download_routes
 
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
 #: Below this size, compressing is not worth a header.

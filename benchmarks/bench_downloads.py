@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import uvicorn  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
+import uvicorn
+from starlette.applications import Starlette
 
-from tdi_geo.http_downloads import download_routes  # noqa: E402
+from tdi_geo.http_downloads import download_routes
 
 WARM_REQUESTS = 30
 CONCURRENT_CLIENTS = 10

@@ -48,7 +48,13 @@ from starlette.routing import Route
 
 from tdi_geo import __version__, export, export_formats, reference
 from tdi_geo.importers import current_dataset
-from tdi_geo.programme import DATASET_ENV, default_dataset_dir, default_date, load_programme, version_dates
+from tdi_geo.programme import (
+    DATASET_ENV,
+    default_dataset_dir,
+    default_date,
+    load_programme,
+    version_dates,
+)
 from tdi_geo.view_params import VIEW_PARAMS, file_stem, parse_view_params, state_view
 
 log = logging.getLogger(__name__)
@@ -209,7 +215,7 @@ class DownloadService:
             return Response(status_code=304, headers={k: v for k, v in headers.items() if k in ("ETag", "Cache-Control")})
         try:
             body = await self._body(etag, prog, state, fmt)
-        except Exception:  # noqa: BLE001 - the client gets a French message, the log the details
+        except Exception:  # the client gets a French message, the log the details
             log.exception("download %s failed", fmt)
             return _error(500, "Le fichier n'a pas pu être produit (erreur interne du serveur).")
         return Response(body, media_type=FORMATS[fmt][1], headers=headers)

@@ -14,7 +14,12 @@ from tdi_geo import export, export_formats, xlsx_writer
 from tdi_geo.cli import main as cli_main
 from tdi_geo.indicators import build_view
 from tdi_geo.programme import load_programme
-from tdi_geo.view_params import MAX_VALUE_LENGTH, default_view, file_stem, parse_view_params
+from tdi_geo.view_params import (
+    MAX_VALUE_LENGTH,
+    default_view,
+    file_stem,
+    parse_view_params,
+)
 
 DATES = ["2018-11-22", "2019-07-25", "2019-09-24"]
 REGIONS = {"27": "Bourgogne-Franche-Comté", "53": "Bretagne", "84": "Auvergne-Rhône-Alpes"}
@@ -50,16 +55,16 @@ def test_a_repeated_parameter_keeps_its_last_value():
 
 @pytest.mark.parametrize(("params", "key", "message"), [
     ({"date": "2030-01-01"}, "date",
-     "Date « 2030-01-01 » inconnue : versions disponibles 2018-11-22, 2019-07-25, 2019-09-24. "
-     "La carte s'ouvre au 2019-09-24."),
+     ("Date « 2030-01-01 » inconnue : versions disponibles 2018-11-22, 2019-07-25, 2019-09-24. "
+     "La carte s'ouvre au 2019-09-24.")),
     ({"from": "2030-01-01"}, "date_from", "Version de comparaison « 2030-01-01 » ignorée (inconnue ou identique)."),
     ({"from": "2019-09-24"}, "date_from", "Version de comparaison « 2019-09-24 » ignorée (inconnue ou identique)."),
     ({"region": "99"}, "regions", "Code de région inconnu ignoré : 99 (codes INSEE, ex. 53 pour la Bretagne)."),
     ({"pillar": "cuisine"}, "pillar",
      "Pilier « cuisine » inconnu : piliers possibles recruter, innover, attirer, simplifier, transition_ecologique."),
     ({"indicator": "bonheur"}, "indicator",
-     "Indicateur « bonheur » inconnu : indicateurs possibles status, funding_eur, funding_per_inhabitant, "
-     "projects, projects_committed."),
+     ("Indicateur « bonheur » inconnu : indicateurs possibles status, funding_eur, funding_per_inhabitant, "
+     "projects, projects_committed.")),
     ({"classes": "hasard"}, "scheme", "Méthode de classes « hasard » inconnue : quantiles, fisher_jenks."),
     ({"status": "fini"}, "statuses", "Statut inconnu ignoré : fini (statuts possibles : "),
     ({"fragile": "peut-être"}, "fragile_only", "Valeur « peut-être » ignorée pour « fragile » (attendu : 1 ou 0)."),
@@ -100,7 +105,7 @@ def test_file_stem_names_date_comparison_and_regions():
 def test_shapefile_field_names_fit_dbase_and_are_unique():
     fields = [export_formats.shapefile_field(name) for name in export.EXPORT_FIELDS]
     assert all(len(f) <= 10 for f in fields)
-    assert len(set(f.lower() for f in fields)) == len(fields)
+    assert len({f.lower() for f in fields}) == len(fields)
     assert {n for n in export.EXPORT_FIELDS if len(n) > 10} <= set(export_formats.SHAPEFILE_FIELDS)
 
 

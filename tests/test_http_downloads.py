@@ -15,12 +15,13 @@ import urllib.request
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from conftest import serve_app
 from starlette.applications import Starlette
 
-from conftest import serve_app
 from tdi_geo import export, http_downloads
 from tdi_geo.importers import current_dataset, import_to_workspace, publish_dataset
 from tdi_geo.indicators import build_view, diff_view
@@ -187,7 +188,7 @@ def test_the_shapefile_reads_back_with_short_documented_field_names(small_app, t
             value = row[field]
             wanted = props[prop]
             if wanted in ("", None):  # dBase has no empty text apart from a missing value
-                assert value in ("", None) or value != value, (field, value)
+                assert value in ("", None) or pd.isna(value), (field, value)
                 continue
             assert (value == int(wanted)) if isinstance(wanted, bool) else (value == wanted), (field, value, wanted)
 
