@@ -344,14 +344,53 @@ def test_concurrent_requests_for_one_file_share_one_build(small_app, monkeypatch
     assert len(calls) == 1
 
 
-@pytest.mark.slow
-def test_the_server_of_make_run_answers_the_downloads(tmp_path_factory, small_dataset, small_programme):
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, small_dataset):
+    """``streamlit run serve.py`` (what ``make run`` serves) on the small dataset."""
     with serve_app(tmp_path_factory, dataset=small_dataset) as url:
-        with urllib.request.urlopen(url + "api/territoires.geojson?region=53", timeout=60) as resp:
-            body = resp.read()
-            assert resp.headers["Content-Disposition"].endswith('_reg-53.geojson"')
-        assert body == export.geojson_bytes(_page_view(small_programme, "2019-09-24", regions=["53"]))
-        with pytest.raises(urllib.error.HTTPError) as bad:
-            urllib.request.urlopen(url + "api/territoires.csv?pillar=cuisine", timeout=60)
-        assert bad.value.code == 400
-        assert "Pilier « cuisine » inconnu" in json.loads(bad.value.read())["erreur"]
+        yield url
+
+
+def _fetch(url: str) -> tuple[bytes, str]:
+    with urllib.request.urlopen(url, timeout=120) as resp:
+        return resp.read(), resp.headers["Content-Disposition"]
+
+
+@pytest.mark.slow
+def test_the_server_of_make_run_answers_the_downloads(served, small_programme):
+    body, disposition = _fetch(served + "api/territoires.geojson?region=53")
+    assert disposition.endswith('_reg-53.geojson"')
+    assert body == export.geojson_bytes(_page_view(small_programme, "2019-09-24", regions=["53"]))
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        urllib.request.urlopen(served + "api/territoires.csv?pillar=cuisine", timeout=60)
+    assert bad.value.code == 400
+    assert "Pilier « cuisine » inconnu" in json.loads(bad.value.read())["erreur"]
+
+
+@pytest.mark.browser
+def test_the_page_buttons_and_the_routes_give_the_same_files(served, page, tmp_path):
+    query = "date=2019-09-24&region=53&indicator=funding_eur"
+    page.goto(served + "?" + query)
+    for label, fmt in (("Télécharger GeoJSON", "geojson"), ("Télécharger CSV", "csv"),
+                       ("Télécharger GeoPackage", "gpkg"), ("Télécharger Excel", "xlsx"),
+                       ("Télécharger Shapefile (zip)", "zip")):
+        button = page.get_by_role("button", name=label)
+        button.wait_for(timeout=90_000)
+        with page.expect_download(timeout=90_000) as info:
+            button.click()
+        clicked = tmp_path / f"page.{fmt}"
+        info.value.save_as(clicked)
+        body, disposition = _fetch(served + f"api/territoires.{fmt}?{query}")
+        assert disposition == f'attachment; filename="{info.value.suggested_filename}"', fmt
+        if fmt in ("geojson", "csv"):
+            assert clicked.read_bytes() == body, f"{fmt}: byte-for-byte"
+        elif fmt == "xlsx":
+            assert clicked.read_bytes() == body, "the XLSX writer is deterministic too"
+        else:
+            routed = tmp_path / f"route.{fmt}"
+            routed.write_bytes(body)
+            layer = "/vsizip/{}/territoires.shp" if fmt == "zip" else "{}"
+            page_frame = pyogrio.read_dataframe(layer.format(clicked))
+            route_frame = pyogrio.read_dataframe(layer.format(routed))
+            assert sorted(page_frame["id"]) == sorted(route_frame["id"]) and len(page_frame) == 3
+    assert page.blocked == []
