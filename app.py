@@ -15,7 +15,7 @@ import streamlit.components.v1 as components
 
 from app_panels import detail, kpis, map_view, search_box, sidebar, text, url_state
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
-from tdi_geo import assets, export, mapping, reference
+from tdi_geo import assets, export, export_formats, mapping, reference, view_params
 from tdi_geo.importers import current_dataset
 from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
@@ -73,14 +73,8 @@ def _diff(_prog, stamp, dataset_dir, date_from: str, date_to: str, regions: tupl
 
 
 def _export_view(prog, state: dict):
-    """The current view at ``fine`` resolution, built when a download is clicked."""
-    if state["date_from"]:
-        return diff_view(prog, state["date_from"], state["date"], state["regions"], resolution="fine")
-    return build_view(
-        prog, state["date"], regions=state["regions"], pillar=state["pillar"], statuses=state["statuses"],
-        fragile_only=state["fragile_only"], documented_only=state["documented_only"],
-        indicator=state["indicator"], resolution="fine",
-    )
+    """The current view at ``fine`` resolution, built when a download is clicked (as the HTTP routes build it)."""
+    return view_params.state_view(prog, state, resolution="fine")
 
 
 # --- dataset -------------------------------------------------------------------
@@ -229,9 +223,7 @@ with tab_map:
                     filtered=len(view) != row["territories"] or bool(state["pillar"]),
                     date_label=mapping.format_date(state["date"]),
                 )
-        stem = f"territoires-industrie_{state['date']}" + (f"_depuis_{state['date_from']}" if state["date_from"] else "")
-        if state["regions"]:
-            stem += "_reg-" + "-".join(state["regions"])
+        stem = view_params.file_stem(state)  # the HTTP routes name their files the same way
         downloads = st.container(horizontal=True, vertical_alignment="center")
         downloads.download_button(
             "Télécharger GeoJSON", data=lambda: export.geojson_bytes(_export_view(prog, state)),
@@ -242,6 +234,15 @@ with tab_map:
             "Télécharger CSV", data=lambda: export.csv_bytes(_export_view(prog, state)), file_name=f"{stem}.csv",
             mime="text/csv", on_click="ignore", key="dl_csv",
         )
+        for label, ext, mime, writer in (
+            ("GeoPackage", "gpkg", "application/geopackage+sqlite3", export_formats.gpkg_bytes),
+            ("Excel", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export_formats.xlsx_bytes),
+            ("Shapefile (zip)", "zip", "application/zip", export_formats.shapefile_zip_bytes),
+        ):
+            downloads.download_button(
+                f"Télécharger {label}", data=lambda writer=writer: writer(_export_view(prog, state)),
+                file_name=f"{stem}.{ext}", mime=mime, on_click="ignore", key=f"dl_{ext}",
+            )
         downloads.download_button(
             "Télécharger la carte (HTML)", data=lambda: export.html_bytes(shown, state["indicator"], state["scheme"]),
             file_name=f"{stem}.html", mime="text/html", on_click="ignore", key="dl_html",

@@ -10,6 +10,7 @@ coordinates.
   and the filter state in the top-level foreign member ``"tdi_view"``.
 - CSV has the same properties (no geometry); cells that a spreadsheet would
   read as a formula are neutralised.
+- GeoPackage, zipped shapefile and XLSX are in :mod:`tdi_geo.export_formats`.
 - HTML is a self-contained map of the view (:func:`html_bytes`): Leaflet,
   shapes, tooltips and legend in one file that opens offline and can be
   embedded with an ``<iframe>``.
@@ -61,7 +62,8 @@ EXPORT_FIELDS: list[str] = [
 ]
 #: Coordinate decimals of exported geometries (1e-6 degree ≈ 0.1 m).
 EXPORT_DECIMALS = 6
-FORMATS = ("geojson", "csv", "html")
+#: Formats of :func:`export_view_file` (and the CLI's ``export --format``).
+FORMATS = ("geojson", "csv", "html", "gpkg", "xlsx", "zip")
 
 
 def _check_view(view) -> None:
@@ -79,6 +81,20 @@ def _properties_frame(view: gpd.GeoDataFrame) -> pd.DataFrame:
     if "date" not in frame.columns and view.attrs.get("tdi_view", {}).get("date"):
         frame["date"] = view.attrs["tdi_view"]["date"]
     return frame[[c for c in EXPORT_FIELDS if c in frame.columns]]
+
+
+def properties_frame(view: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The exported properties of a view (:data:`EXPORT_FIELDS` present, in order), no geometry.
+
+    Every file format writes these columns; :mod:`tdi_geo.export_formats` uses it.
+    """
+    _check_view(view)
+    return _properties_frame(view)
+
+
+def plain(value):
+    """A JSON- or spreadsheet-ready Python scalar (NaN → None, numpy → builtin)."""
+    return _plain(value)
 
 
 def _plain(value):
@@ -268,7 +284,8 @@ def export_view_file(
     prog : Programme
     date, regions, pillar, indicator, statuses, fragile_only, documented_only :
         As :func:`tdi_geo.indicators.build_view`.
-    fmt : {"geojson", "csv", "html"}
+    fmt : {"geojson", "csv", "html", "gpkg", "xlsx", "zip"}
+        ``zip`` is a zipped shapefile (:mod:`tdi_geo.export_formats`).
     out : Path
         Output file; its folder must exist.
     resolution : str, optional
@@ -296,6 +313,8 @@ def export_view_file(
         indicator=indicator,
         resolution=resolution or ("web" if fmt == "html" else "fine"),
     )
-    writers = {"geojson": geojson_bytes, "csv": csv_bytes, "html": html_bytes}
+    from tdi_geo import export_formats
+
+    writers = {"geojson": geojson_bytes, "csv": csv_bytes, "html": html_bytes, **export_formats.WRITERS}
     out.write_bytes(writers[fmt](view))
     return out
