@@ -26,6 +26,8 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
+from tdi_geo.ogc import routes as ogc_routes
+
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
 #: Below this size, compressing is not worth a header.
 MIN_SIZE = 1024
@@ -235,4 +237,4 @@ class PreloadHints:
         await self.app(scope, receive, hint)
 
 
-app = st.App(str(APP_SCRIPT), middleware=[Middleware(StaticGzipCache), Middleware(PreloadHints)])
+app = st.App(str(APP_SCRIPT), routes=[*ogc_routes], middleware=[Middleware(StaticGzipCache), Middleware(PreloadHints)])
