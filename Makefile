@@ -50,6 +50,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_reference.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_ogc.py
 
 build-reference: install-dev
 	$(BIN)/python -m tdi_geo build-reference

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -315,6 +317,9 @@ def _endpoint(handler, params: set):
 
 
 _PLAIN = {"f"}
+# Feature pages are megabytes of coordinates: gzip level 1 shrinks them 2.5× for ~0.1 s
+# of CPU (higher levels gain 10 % more for 3-5× the time); only for clients that accept it.
+_GZIP = [Middleware(GZipMiddleware, minimum_size=4096, compresslevel=1)]
 routes = [
     Route(PREFIX, _endpoint(_landing, _PLAIN)),
     Route(PREFIX + "/", _endpoint(_landing, _PLAIN)),
@@ -322,6 +327,7 @@ routes = [
     Route(PREFIX + "/api", _endpoint(_api, _PLAIN)),
     Route(PREFIX + "/collections", _endpoint(_collections, _PLAIN)),
     Route(PREFIX + "/collections/{collection}", _endpoint(_one_collection, _PLAIN)),
-    Route(PREFIX + "/collections/{collection}/items", _endpoint(_items, ITEM_PARAMS)),
-    Route(PREFIX + "/collections/{collection}/items/{feature}", _endpoint(_item, {"f", "datetime", "pillar"})),
+    Route(PREFIX + "/collections/{collection}/items", _endpoint(_items, ITEM_PARAMS), middleware=_GZIP),
+    Route(PREFIX + "/collections/{collection}/items/{feature}", _endpoint(_item, {"f", "datetime", "pillar"}),
+          middleware=_GZIP),
 ]

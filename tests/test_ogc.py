@@ -23,12 +23,12 @@ APP = Starlette(routes=ogc.routes)
 ITEMS = "/ogc/collections/territoires/items"
 
 
-def get(url: str, host: str = "carte.example:8501"):
+def get(url: str, host: str = "carte.example:8501", headers=()):
     """(status, content type, body bytes) of a GET through the ASGI app."""
     parts = urlsplit(url)
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
              "scheme": "http", "path": parts.path, "raw_path": parts.path.encode(), "root_path": "",
-             "query_string": parts.query.encode(), "headers": [(b"host", host.encode())],
+             "query_string": parts.query.encode(), "headers": [(b"host", host.encode()), *headers],
              "server": ("carte.example", 8501), "client": ("127.0.0.1", 5000)}
     start, body = {}, []
 
@@ -42,8 +42,8 @@ def get(url: str, host: str = "carte.example:8501"):
             body.append(message.get("body", b""))
 
     asyncio.run(APP(scope, receive, send))
-    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    return start["status"], headers.get("content-type", ""), b"".join(body)
+    answer = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    return start["status"], answer.get("content-type", ""), b"".join(body)
 
 
 def get_json(url: str, status: int = 200, media_type: str | None = None) -> dict:
@@ -116,6 +116,16 @@ def test_items_are_the_geojson_download_of_the_latest_version(embedded):
     assert [f["properties"] for f in got["features"]] == [f["properties"] for f in expected]
     assert got["features"][7]["geometry"] == expected[7]["geometry"]
     assert got["timeStamp"].endswith("Z")
+
+
+def test_feature_pages_are_gzipped_for_clients_that_accept_it(small):
+    import gzip
+
+    plain = get("/ogc/collections/epci/items?limit=200")[2]
+    code, ctype, packed = get("/ogc/collections/epci/items?limit=200", headers=[(b"accept-encoding", b"gzip")])
+    assert code == 200 and ctype == "application/geo+json"
+    assert len(packed) < len(plain) / 2 and json.loads(gzip.decompress(packed)) | {"timeStamp": 0} == \
+        json.loads(plain) | {"timeStamp": 0}
 
 
 def test_paging_by_50_returns_every_feature_exactly_once(embedded):
