@@ -85,21 +85,32 @@ def served_programme():
         raise OgcError(503, "ServiceUnavailable", f"Impossible de charger les données du programme : {exc}") from None
 
 
-_lock = threading.Lock()
+_lock, _build_lock = threading.Lock(), threading.Lock()
 _views: OrderedDict = OrderedDict()
 _epci: dict = {}
 
 
-def _remember(key, build):
+def _cached(key):
     with _lock:
         if key in _views:
             _views.move_to_end(key)
             return _views[key]
-    value = build()
-    with _lock:
-        _views[key] = value
-        while len(_views) > CACHE_SIZE:
-            _views.popitem(last=False)
+    return None
+
+
+def _remember(key, build):
+    value = _cached(key)
+    if value is None:
+        # One build at a time: concurrent cold requests (a GIS client pages in parallel)
+        # wait for the first build instead of each repeating a second of work.
+        with _build_lock:
+            value = _cached(key)
+            if value is None:
+                value = build()
+                with _lock:
+                    _views[key] = value
+                    while len(_views) > CACHE_SIZE:
+                        _views.popitem(last=False)
     return value
 
 
@@ -114,7 +125,9 @@ def _territory_layer(prog, date: str, pillar: str | None) -> dict:
         return {"ids": [f["id"] for f in features], "props": [f["properties"] for f in features],
                 "geoms": [json.dumps(f["geometry"], separators=(",", ":")) for f in features],
                 "bounds": shapely.bounds(view.geometry.values).reshape(-1, 4)}
-    return _remember((prog, date, pillar), build)
+    # Keyed by the files, not the Programme object: concurrent first loads give equal copies.
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in prog.dataset_dir.glob("*.csv")))
+    return _remember((str(prog.dataset_dir), stamp, date, pillar), build)
 
 
 def _epci_layer() -> dict:
@@ -304,6 +317,10 @@ def _item(request: Request, q: dict):
     return Response(_feature_text(row, links).encode("utf-8"), media_type=GEOJSON)
 
 
+def _not_found(request: Request, _):
+    raise OgcError(404, "NotFound", f"Adresse inconnue : « {request.url.path} ». Point d'entrée : {_base(request)}/")
+
+
 def _endpoint(handler, params: set):
     """A Starlette endpoint: checked query → handler; every error a French JSON answer."""
     def endpoint(request: Request) -> Response:
@@ -330,4 +347,5 @@ routes = [
     Route(PREFIX + "/collections/{collection}/items", _endpoint(_items, ITEM_PARAMS), middleware=_GZIP),
     Route(PREFIX + "/collections/{collection}/items/{feature}", _endpoint(_item, {"f", "datetime", "pillar"}),
           middleware=_GZIP),
+    Route(PREFIX + "/{path:path}", _endpoint(_not_found, set())),
 ]

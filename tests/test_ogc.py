@@ -212,7 +212,8 @@ def test_single_feature_and_french_404s(small):
     assert feature["type"] == "Feature" and feature["id"] == "nord-fc" and feature["geometry"]["type"]
     assert {link["rel"] for link in feature["links"]} == {"self", "collection"}
     assert get_json(ITEMS + "/guingamp?datetime=2019-07-25")["properties"]["date"] == "2019-07-25"
-    for url in (ITEMS + "/guingamp", ITEMS + "/inconnu", "/ogc/collections/communes", "/ogc/collections/x/items"):
+    for url in (ITEMS + "/guingamp", ITEMS + "/inconnu", "/ogc/collections/communes", "/ogc/collections/x/items",
+                "/ogc/processes", ITEMS + "/nord-fc/plus"):
         error = get_json(url, status=404)
         assert error["code"] == "NotFound" and "inconnu" in error["description"].lower()
 
@@ -249,6 +250,25 @@ def test_view_cache_is_bounded(small):
     for pillar in ("innover", "recruter", "attirer", "simplifier", "transition_ecologique"):
         get_json(ITEMS + f"?pillar={pillar}&datetime=2018-11-22/..")
     assert len(ogc._views) <= ogc.CACHE_SIZE
+
+
+def test_concurrent_cold_requests_build_the_view_once(monkeypatch, small_dataset, tmp_path):
+    import shutil
+    import threading
+
+    import tdi_geo.indicators as indicators
+
+    fresh = shutil.copytree(small_dataset, tmp_path / "copie")  # a programme no cache has seen
+    monkeypatch.setenv("TDI_GEO_DATASET", str(fresh))
+    calls, real = [], indicators.build_view
+    monkeypatch.setattr(indicators, "build_view", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(get_json(ITEMS)["numberMatched"])) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [6, 6, 6, 6] and calls == ["2019-09-24"]
 
 
 @pytest.mark.slow
