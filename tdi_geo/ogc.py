@@ -26,15 +26,18 @@ keeps one definition of the features (:func:`tdi_geo.export.to_geojson`).
 Extra filters (declared in ``/api``): ``region`` (comma-separated INSEE codes),
 ``pillar``, ``status`` and ``provenance`` (comma-separated keys), as the page's
 filters; for ``epci``, ``region`` is the EPCI's région and the others keep the
-EPCIs held by a matching territory. Errors are French JSON
+EPCIs held by a matching territory (parsed in :mod:`tdi_geo.ogc_params`; the
+OpenAPI document is :mod:`tdi_geo.ogc_openapi`). Errors are French JSON
 ``{"code", "description"}``, never a traceback. Views are cached per
-(dataset, version date, pillar), :data:`CACHE_SIZE` entries at most.
+(dataset files, version date, pillar), :data:`CACHE_SIZE` entries at most,
+built one at a time; feature pages are gzipped for clients that accept it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -328,7 +331,8 @@ def _endpoint(handler, params: set):
             return handler(request, parse_query(request.query_params, params))
         except OgcError as exc:
             return _json({"code": exc.code, "description": exc.description}, status=exc.status)
-        except Exception:  # noqa: BLE001 - never a traceback to a client
+        except Exception:  # noqa: BLE001 - never a traceback to a client; the server log has it
+            logging.getLogger(__name__).exception("OGC API: %s", request.url.path)
             return _json({"code": "ServerError", "description": "Erreur interne du serveur OGC API."}, status=500)
     return endpoint
 

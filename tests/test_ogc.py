@@ -232,6 +232,16 @@ def test_bad_parameters_answer_400_in_french_json(small, query, word):
     assert "Traceback" not in body.decode()
 
 
+def test_an_internal_failure_is_a_french_500_without_traceback(small, monkeypatch):
+    def broken(*_):
+        raise KeyError("colonne disparue")
+
+    monkeypatch.setattr(ogc, "_territory_rows", broken)
+    code, ctype, body = get(ITEMS)
+    assert code == 500 and ctype.startswith("application/json")
+    assert json.loads(body) == {"code": "ServerError", "description": "Erreur interne du serveur OGC API."}
+
+
 def test_served_dataset_follows_the_workspace_then_the_environment(monkeypatch, small_dataset, tmp_path):
     import shutil
 
