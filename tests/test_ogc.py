@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -93,6 +94,17 @@ def test_api_is_an_openapi_30_document_declaring_the_page_filters(small):
     assert {"bbox", "datetime", "limit", "offset", "region", "pillar", "status", "provenance"} <= declared
     assert doc["components"]["parameters"]["limit"]["schema"]["maximum"] == 1000
     assert "/collections/{collection}/items/{feature}" in doc["paths"]
+    # Every route is described, and every reference resolves.
+    served = {r.path.removeprefix("/ogc") or "/" for r in ogc.routes if "{path" not in r.path}
+    assert served == set(doc["paths"])
+    refs = [p["$ref"] for path in doc["paths"].values() for p in path["get"]["parameters"]]
+    for ref in refs:
+        assert ref.rsplit("/", 1)[1] in doc["components"]["parameters"], ref
+    for path, item in doc["paths"].items():
+        in_path = {doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]["name"]
+                   for p in item["get"]["parameters"]
+                   if doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]["in"] == "path"}
+        assert in_path == set(re.findall(r"{(\w+)}", path)), path
 
 
 def test_collections_list_both_and_extent_lists_the_version_dates(small):
