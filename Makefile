@@ -52,6 +52,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_downloads.py
+	$(BIN)/python benchmarks/bench_ogc.py
 
 build-reference: install-dev
 	$(BIN)/python -m tdi_geo build-reference

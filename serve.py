@@ -27,6 +27,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from tdi_geo.http_downloads import download_routes
+from tdi_geo.ogc import routes as ogc_routes
 
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
 #: Below this size, compressing is not worth a header.
@@ -237,5 +238,8 @@ class PreloadHints:
         await self.app(scope, receive, hint)
 
 
-app = st.App(str(APP_SCRIPT), middleware=[Middleware(StaticGzipCache), Middleware(PreloadHints)],
-             routes=[*download_routes(APP_SCRIPT.parent / "data" / "imports")])
+app = st.App(
+    str(APP_SCRIPT),
+    middleware=[Middleware(StaticGzipCache), Middleware(PreloadHints)],
+    routes=[*download_routes(APP_SCRIPT.parent / "data" / "imports"), *ogc_routes],
+)
