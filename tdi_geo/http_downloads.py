@@ -6,7 +6,7 @@ button gives for the same view:
 
 - the query string holds the page's view parameters
   (:data:`tdi_geo.view_params.VIEW_PARAMS`), read by the page's parser; the
-  page-only ``territory`` and ``tiles`` are accepted and change nothing, so
+  page-only ``territory``, ``tiles`` and ``commune`` are accepted and change nothing, so
   a page URL's query string can be pasted as is;
 - the body is built as the page builds it (:func:`tdi_geo.view_params.state_view`
   at ``fine`` resolution, then the same writer): GeoJSON and CSV are
@@ -68,7 +68,7 @@ FORMATS: dict[str, tuple] = {
     "zip": (export_formats.shapefile_zip_bytes, "application/zip"),
 }
 #: Accepted and ignored: they change the page, not the file.
-PAGE_ONLY_PARAMS = ("territory", "tiles")
+PAGE_ONLY_PARAMS = ("territory", "tiles", "commune")
 #: Longest query string read (characters); a view needs well under 300.
 MAX_QUERY_LENGTH = 2048
 CACHE_ENTRIES = 32

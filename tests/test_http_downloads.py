@@ -108,7 +108,8 @@ def test_the_national_view_has_every_territory_of_the_latest_version(embedded_ap
     ("documented=oui&fragile=0", "2019-09-24", None, [], {"documented_only": True}, "territoires-industrie_2019-09-24"),
     ("from=2018-11-22&region=53", "2019-09-24", "2018-11-22", ["53"], {},
      "territoires-industrie_2019-09-24_depuis_2018-11-22_reg-53"),
-    ("territory=lamballe&tiles=1&region=53", "2019-09-24", None, ["53"], {}, "territoires-industrie_2019-09-24_reg-53"),
+    ("territory=lamballe&tiles=1&commune=22093&region=53", "2019-09-24", None, ["53"], {},
+     "territoires-industrie_2019-09-24_reg-53"),
 ])
 def test_every_parameter_gives_the_page_view_byte_for_byte(small_app, small_programme, query, date, date_from,
                                                            regions, filters, filename):
