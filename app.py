@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_panels import detail, kpis, map_view, search_box, sidebar, text, url_state
+from app_panels import chronology, detail, kpis, map_view, search_box, sidebar, text, url_state
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
 from tdi_geo import assets, export, export_formats, mapping, reference, view_params
 from tdi_geo.importers import current_dataset
@@ -263,6 +263,7 @@ with tab_map:
         )
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
+    chronology.render(prog, stamp, dataset_dir)  # below the map, drawn only when opened
 
 # The widgets must agree with the state read before them; if a widget repaired
 # its value, draw again once (never in a loop).
