@@ -64,7 +64,7 @@ export function drawBase(L, box, base) {
         // lands elsewhere. Territories stay reachable from the « Territoire » list.
         keyboard: false,
     });
-    L.control.zoom({position: "topright"}).addTo(map);
+    L.control.zoom({position: "topright", zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer"}).addTo(map);
     if (base.tiles) {
         L.tileLayer(TILE_URL, {attribution: TILE_ATTRIBUTION, maxZoom: 19}).addTo(map);
     }
@@ -102,6 +102,8 @@ function legendControl(L, legend) {
     control.onAdd = () => {
         const div = textNode("div", "tdi-legend", "");
         div.setAttribute("data-testid", "tdi-legend");
+        div.setAttribute("role", "group");  // a named group: screen readers announce « Légende » before its rows
+        div.setAttribute("aria-label", "Légende");
         div.appendChild(textNode("div", "tdi-legend-title", legend.title));
         const row = (color, label, dashed) => {
             const r = textNode("div", "tdi-row" + (dashed ? " tdi-ill" : ""), "");
@@ -173,6 +175,9 @@ export function drawStandalone(box) {
     return map;
 }
 
+const MAP_LABEL = "Carte des Territoires d'industrie : les mêmes données se lisent au clavier " +
+    "dans le tableau des territoires et dans la liste « Territoire »";
+
 // The app's element (Streamlit components v2): the base map is drawn once (or
 // when the tiles toggle changes); each rerun that changes the view swaps the
 // layer without recreating the map (no flicker, zoom kept).
@@ -182,6 +187,9 @@ export default function (component) {
     if (!box) {
         box = document.createElement("div");
         box.className = "tdi-map";
+        // An accessible name, and where to read the same data as text (attributes only, never innerHTML).
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", MAP_LABEL);
         parentElement.appendChild(box);
     }
     box.style.height = data.height + "px";
