@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast bench build-reference install install-dev browser-deps clean
+.PHONY: run test test-fast bench build-reference install install-dev browser-deps node-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
 
-test: install-dev browser-deps
+test: install-dev browser-deps node-deps
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's chromium: installed here when missing and we are
@@ -42,6 +42,18 @@ browser-deps:
 	  fi; \
 	fi
 
+# axe-core (the browser tests' accessibility audit), pinned in package-lock.json,
+# installed in node_modules/ (git-ignored) when missing or older than the lock file.
+node-deps: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "== installing axe-core from package-lock.json (npm ci)"; \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "== npm is missing: the accessibility audit (tests/test_a11y_browser.py) will be skipped"; \
+	fi
+
 # Unit tests only: no browser, no benchmark (a few seconds).
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not browser and not slow"
@@ -53,9 +65,10 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_downloads.py
 	$(BIN)/python benchmarks/bench_ogc.py
+	$(BIN)/python benchmarks/bench_a11y.py
 
 build-reference: install-dev
 	$(BIN)/python -m tdi_geo build-reference
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

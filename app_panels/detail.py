@@ -11,6 +11,9 @@ import html
 import pandas as pd
 import streamlit as st
 
+# Captions through text.caption, not st.caption: Streamlit's caption grey is 3.9:1 on white (WCAG AA wants 4.5).
+from app_panels import text
+
 from tdi_geo.indicators import INDICATORS
 from tdi_geo.mapping.fmt import format_euros, format_number, format_value
 from tdi_geo.perimeters import territory_members
@@ -69,13 +72,13 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
     if keys:
         st.markdown("\n".join(f"- {INDICATORS[k]['label']} : **{format_value(row[k], k)}**" for k in keys))
     if pillar:
-        st.caption(f"Projets et montants du pilier « {PILLARS[pillar]} » seulement.")
+        text.caption(f"Projets et montants du pilier « {PILLARS[pillar]} » seulement.")
 
     st.markdown("**EPCI membres**")
     try:
         members = territory_members(prog, territory_id, date)
     except KeyError:
-        st.caption("Ce territoire n'a plus de membres à cette date (retiré du périmètre).")
+        text.caption("Ce territoire n'a plus de membres à cette date (retiré du périmètre).")
         return
     st.dataframe(
         pd.DataFrame({
@@ -94,7 +97,7 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
         (prog.status_events["territory_id"] == territory_id) & (prog.status_events["date"] <= date)
     ].sort_values("date")
     if events.empty:
-        st.caption("Aucun événement : statut « Identifié » par défaut.")
+        text.caption("Aucun événement : statut « Identifié » par défaut.")
     else:
         st.dataframe(
             pd.DataFrame({
@@ -112,7 +115,7 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
     projects = projects_at(prog, date, pillar)
     projects = projects[projects["territory_id"] == territory_id]
     if projects.empty:
-        st.caption("Aucun projet à cette date.")
+        text.caption("Aucun projet à cette date.")
         return
     amounts = ["amount_state_operators_eur", "amount_territoires_innovation_eur", "amount_region_eur", "amount_other_eur"]
     grouped = projects.groupby("pillar").agg(
@@ -132,4 +135,4 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
         width="stretch",
     )
     if (projects["provenance"] == "illustrative").any():
-        st.caption("Projets marqués illustratifs dans les données : montants inventés, pas publiés.")
+        text.caption("Projets marqués illustratifs dans les données : montants inventés, pas publiés.")
