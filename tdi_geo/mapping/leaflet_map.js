@@ -187,7 +187,7 @@ export default function (component) {
     if (!box) {
         box = document.createElement("div");
         box.className = "tdi-map";
-        // An accessible name, and where to read the same data as text (attributes only, never innerHTML).
+        // An accessible name, and where to read the same data as text (set as attributes, like all data here).
         box.setAttribute("role", "region");
         box.setAttribute("aria-label", MAP_LABEL);
         parentElement.appendChild(box);
