@@ -130,3 +130,13 @@ def test_a_diff_view_is_printed_with_the_change_legend(small_programme):
     fig.clf()
     assert legend["title"].startswith("Évolution du périmètre")
     assert any(t.startswith("Ajouté") for t in legend_texts)
+
+
+def test_an_empty_view_still_prints_its_legend_and_title(small_programme):
+    view = build_view(small_programme, "2019-09-24", regions=["06"])
+    assert view.empty
+    fig, ax, colored, legend = print_map.draw(view)
+    texts = [t.get_text() for t in fig.texts]
+    fig.clf()
+    assert "0 territoires" in texts[1] and "Mayotte" in texts[1]
+    assert print_map.pdf_bytes(view).startswith(b"%PDF")
