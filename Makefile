@@ -66,6 +66,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_downloads.py
 	$(BIN)/python benchmarks/bench_ogc.py
 	$(BIN)/python benchmarks/bench_a11y.py
+	$(BIN)/python benchmarks/bench_print.py
 
 build-reference: install-dev
 	$(BIN)/python -m tdi_geo build-reference

@@ -15,7 +15,7 @@ import streamlit.components.v1 as components
 
 from app_panels import chronology, detail, kpis, map_view, search_box, sidebar, text, url_state
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
-from tdi_geo import assets, export, export_formats, mapping, reference, view_params
+from tdi_geo import assets, export, export_formats, mapping, print_map, reference, view_params
 from tdi_geo.importers import current_dataset
 from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
@@ -248,6 +248,15 @@ with tab_map:
             file_name=f"{stem}.html", mime="text/html", on_click="ignore", key="dl_html",
             help="Une page autonome (Leaflet inclus) qui s'ouvre sans réseau et s'intègre dans un site par une iframe.",
         )
+        for ext, mime in (("png", "image/png"), ("pdf", "application/pdf")):
+            downloads.download_button(
+                f"Télécharger l'image ({ext.upper()})",
+                data=lambda ext=ext: print_map.WRITERS[ext](
+                    shown, state["indicator"], state["scheme"], source=print_map.version_source(prog, state["date"])
+                ),
+                file_name=f"{stem}.{ext}", mime=mime, on_click="ignore", key=f"dl_{ext}",
+                help="La carte de la vue sur une page A4 paysage : titre, légende, DROM, échelle et sources.",
+            )
         downloads.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, coordonnées WGS84 réelles).")
         if diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):

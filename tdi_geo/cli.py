@@ -229,13 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", metavar="QUERY", help="nom ou code de commune, nom ou SIREN d'EPCI, nom de territoire")
     p.add_argument("--date", help="AAAA-MM-JJ (défaut : la dernière version)")
     p.add_argument("--communes", action="store_true", help="lister aussi les communes des EPCI et territoires trouvés")
-    p = add("export", cmd_export, "exporter la vue (GeoJSON, CSV, GeoPackage, Excel, shapefile ou carte HTML autonome)", json_flag=False)
+    p = add("export", cmd_export, "exporter la vue (GeoJSON, CSV, GeoPackage, Excel, shapefile, carte HTML autonome ou image PNG/PDF)", json_flag=False)
     p.add_argument("--date", required=True, help="AAAA-MM-JJ")
     p.add_argument("--region", action="append", help="code INSEE de région (répétable)")
     p.add_argument("--pillar", help="pilier (recruter, innover, attirer, simplifier, transition_ecologique)")
     p.add_argument("--indicator", default="status", help="indicateur de la carte")
-    p.add_argument("--format", choices=("geojson", "csv", "html", "gpkg", "xlsx", "zip"), default="geojson",
-                   help="geojson, csv, html (carte autonome), gpkg (GeoPackage), xlsx (Excel), zip (shapefile zippé)")
+    p.add_argument("--format", choices=("geojson", "csv", "html", "gpkg", "xlsx", "zip", "png", "pdf"), default="geojson",
+                   help="geojson, csv, html (carte autonome), gpkg (GeoPackage), xlsx (Excel), zip (shapefile zippé), "
+                   "png ou pdf (image A4 paysage prête à imprimer)")
     p.add_argument("-o", "--output", required=True, help="fichier de sortie")
     p = add("validate", cmd_validate, "valider un fichier officiel sans l'importer", json_flag=False)
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -11,6 +11,7 @@ coordinates.
 - CSV has the same properties (no geometry); cells that a spreadsheet would
   read as a formula are neutralised.
 - GeoPackage, zipped shapefile and XLSX are in :mod:`tdi_geo.export_formats`.
+- PNG and PDF are print-ready A4 pictures (:mod:`tdi_geo.print_map`).
 - HTML is a self-contained map of the view (:func:`html_bytes`): Leaflet,
   shapes, tooltips and legend in one file that opens offline and can be
   embedded with an ``<iframe>``.
@@ -55,15 +56,18 @@ EXPORT_FIELDS: list[str] = [
     "population",
     "n_epci",
     "n_communes",
+    "epci_sirens",
+    "epci_names",
     "partial",
     "provenance",
     "provenance_label",
     "illustrative",
+    "sources",
 ]
 #: Coordinate decimals of exported geometries (1e-6 degree ≈ 0.1 m).
 EXPORT_DECIMALS = 6
 #: Formats of :func:`export_view_file` (and the CLI's ``export --format``).
-FORMATS = ("geojson", "csv", "html", "gpkg", "xlsx", "zip")
+FORMATS = ("geojson", "csv", "html", "gpkg", "xlsx", "zip", "png", "pdf")
 
 
 def _check_view(view) -> None:
@@ -284,12 +288,13 @@ def export_view_file(
     prog : Programme
     date, regions, pillar, indicator, statuses, fragile_only, documented_only :
         As :func:`tdi_geo.indicators.build_view`.
-    fmt : {"geojson", "csv", "html", "gpkg", "xlsx", "zip"}
-        ``zip`` is a zipped shapefile (:mod:`tdi_geo.export_formats`).
+    fmt : {"geojson", "csv", "html", "gpkg", "xlsx", "zip", "png", "pdf"}
+        ``zip`` is a zipped shapefile (:mod:`tdi_geo.export_formats`);
+        ``png`` and ``pdf`` are A4 print-ready pictures (:mod:`tdi_geo.print_map`).
     out : Path
         Output file; its folder must exist.
     resolution : str, optional
-        Geometry resolution: ``fine`` for data files, ``web`` for the HTML map.
+        Geometry resolution: ``fine`` for data files, ``web`` for the HTML map and pictures.
 
     Returns
     -------
@@ -311,8 +316,13 @@ def export_view_file(
         fragile_only=fragile_only,
         documented_only=documented_only,
         indicator=indicator,
-        resolution=resolution or ("web" if fmt == "html" else "fine"),
+        resolution=resolution or ("web" if fmt in ("html", "png", "pdf") else "fine"),
     )
+    if fmt in ("png", "pdf"):
+        from tdi_geo import print_map
+
+        out.write_bytes(print_map.WRITERS[fmt](view, indicator, source=print_map.version_source(prog, date)))
+        return out
     from tdi_geo import export_formats
 
     writers = {"geojson": geojson_bytes, "csv": csv_bytes, "html": html_bytes, **export_formats.WRITERS}

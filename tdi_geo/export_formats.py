@@ -45,6 +45,7 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "territoires_innovation_eur": "ti_eur",
     "provenance_label": "prov_label",
     "illustrative": "illustrat",
+    "epci_sirens": "epci_siren",
 }
 #: GeoPackage layer and shapefile base name.
 LAYER = "territoires"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tdi_geo import reference
-from tdi_geo.perimeters import diff_geometries, territory_geometries
+from tdi_geo.perimeters import diff_geometries, territory_geometries, territory_member_lists
 from tdi_geo.programme import (
     ENGAGED_STATUSES,
     PROVENANCES,
@@ -223,7 +223,7 @@ def build_view(
 
     geoms = territory_geometries(prog, date, resolution)
     values = territory_indicators(prog, date, pillar).drop(columns="population")
-    view = geoms.merge(values, on="id", how="left")
+    view = geoms.merge(values, on="id", how="left").merge(territory_member_lists(prog, date), on="id", how="left")
     mask = pd.Series(True, index=view.index)
     if regions:
         mask &= view["region"].isin(regions)

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from tdi_geo import reference
-from tdi_geo.programme import Programme, members_at, parse_date, territories_at
+from tdi_geo.programme import Programme, members_at, parse_date, territories_at, territory_states_at
 
 _GEOMETRY_COLUMNS = ["id", "name", "region", "provenance", "partial", "n_epci", "n_communes", "population", "geometry"]
 
@@ -199,3 +199,46 @@ def territory_members(prog: Programme, territory_id: str, date) -> pd.DataFrame:
         grouped["whole"] = False
         rows = pd.concat([rows, grouped[rows.columns]], ignore_index=True)
     return rows.sort_values("name", ignore_index=True)
+
+
+#: Separator of the list-valued export properties (``epci_sirens``, ``epci_names``, ``sources``).
+LIST_SEPARATOR = " ; "
+
+
+def territory_member_lists(prog: Programme, date) -> pd.DataFrame:
+    """Member EPCIs and source URLs of every territory at ``date``, as text lists.
+
+    Returns
+    -------
+    DataFrame
+        ``id, epci_sirens, epci_names, sources``, one row per territory with
+        members at ``date``. SIRENs and names are in the same order (by SIREN)
+        and joined with :data:`LIST_SEPARATOR`; a territory holding only some
+        communes of an EPCI lists that EPCI too. ``sources`` are the URLs of
+        the territory's state valid at ``date``; empty for illustrative
+        territories, whose composition is made up and has no source.
+    """
+    date = parse_date(date)
+    members = members_at(prog, date)
+    communes = reference.load_communes().set_index("insee_com")["epci_siren"]
+    # Partial members are single communes: report the EPCI they belong to.
+    siren = members["epci_siren"].where(members["epci_siren"] != "", members["insee_com"].map(communes))
+    pairs = (
+        pd.DataFrame({"id": members["territory_id"], "siren": siren.fillna("").astype(str)})
+        .query("siren != ''")
+        .drop_duplicates()
+        .sort_values(["id", "siren"], kind="stable")
+    )
+    names = reference.load_epci("coarse").set_index("siren")["name"]
+    pairs["name"] = pairs["siren"].map(names).fillna("")
+    grouped = pairs.groupby("id", sort=False).agg(
+        epci_sirens=("siren", LIST_SEPARATOR.join), epci_names=("name", LIST_SEPARATOR.join)
+    )
+    states = territory_states_at(prog, date).set_index("id")
+    sources = states["source"].fillna("").astype(str)
+    sources = sources.where(states["provenance"] != "illustrative", "")
+    # Normalise whatever separators the dataset used to the export's one.
+    sources = sources.str.split(r"\s*;\s*|\s+", regex=True).map(lambda urls: LIST_SEPARATOR.join(u for u in urls if u))
+    out = pd.DataFrame({"id": sorted(set(members["territory_id"]))})
+    out = out.join(grouped, on="id").join(sources.rename("sources"), on="id")
+    return out.fillna("").reset_index(drop=True)

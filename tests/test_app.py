@@ -182,12 +182,15 @@ def test_selected_territory_shows_its_detail_and_stays_in_the_url(app, prog):
 
 #: The GIS and spreadsheet formats (issue 11), between CSV and the HTML map.
 EXTRA_DOWNLOADS = ["Télécharger GeoPackage", "Télécharger Excel", "Télécharger Shapefile (zip)"]
+#: The print-ready pictures (issue 11), after the HTML map.
+IMAGE_DOWNLOADS = ["Télécharger l'image (PNG)", "Télécharger l'image (PDF)"]
 
 
 def test_download_buttons_offer_the_current_view(app):
     at = app(region="53")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Télécharger GeoJSON", "Télécharger CSV", *EXTRA_DOWNLOADS, "Télécharger la carte (HTML)"]
+    assert labels == ["Télécharger GeoJSON", "Télécharger CSV", *EXTRA_DOWNLOADS, "Télécharger la carte (HTML)",
+                      *IMAGE_DOWNLOADS]
 
 
 @pytest.mark.parametrize("params", [
@@ -205,7 +208,8 @@ def test_a_view_without_territory_says_so_and_still_offers_its_legend_and_downlo
     assert not at.exception
     assert any("Aucun territoire ne correspond" in i.value for i in at.info)
     assert [b.label for b in at.get("download_button")] == ["Télécharger GeoJSON", "Télécharger CSV",
-                                                            *EXTRA_DOWNLOADS, "Télécharger la carte (HTML)"]
+                                                            *EXTRA_DOWNLOADS, "Télécharger la carte (HTML)",
+                                                            *IMAGE_DOWNLOADS]
 
 
 def test_a_commune_in_the_url_is_found_its_territory_selected_and_said(app, prog):

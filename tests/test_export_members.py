@@ -1,0 +1,95 @@
+"""Every export lists each territory's member EPCIs (SIRENs, names), its communes count and its sources."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pyogrio
+import pytest
+
+from tdi_geo import export, export_formats
+from tdi_geo.indicators import build_view
+from tdi_geo.perimeters import LIST_SEPARATOR, territory_members
+from tdi_geo.programme import load_programme, territory_states_at
+
+NEW_FIELDS = ["epci_sirens", "epci_names", "n_communes", "sources"]
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return load_programme()
+
+
+@pytest.fixture(scope="module")
+def view(prog):
+    return build_view(prog, "2019-09-24", resolution="coarse")
+
+
+def _split(text: str) -> list[str]:
+    return text.split(LIST_SEPARATOR) if text else []
+
+
+def test_lamballe_lists_its_epci_at_that_date(view):
+    row = view.set_index("id").loc["lamballe-terre-et-mer"]
+    assert _split(row["epci_sirens"]) == ["200069391"]
+    assert "Lamballe Terre et Mer" in row["epci_names"]
+    assert row["sources"].startswith("https://")
+
+
+def test_member_lists_match_the_memberships_at_the_date(prog, view):
+    sample = view.iloc[:: max(1, len(view) // 12)]
+    for row in sample.itertuples():
+        members = territory_members(prog, row.id, "2019-09-24").sort_values("siren")
+        assert _split(row.epci_sirens) == members["siren"].tolist(), row.id
+        assert _split(row.epci_names) == members["name"].tolist(), row.id
+        assert row.n_communes == members["n_communes"].sum(), row.id
+
+
+def test_sources_are_the_states_at_the_date_and_illustrative_ones_have_none(prog, view):
+    states = territory_states_at(prog, "2019-09-24").set_index("id")
+    for row in view.itertuples():
+        if row.illustrative:
+            assert row.sources == "", row.id
+        else:
+            wanted = [u for u in states.loc[row.id, "source"].replace(";", " ").split() if u]
+            assert _split(row.sources) == wanted, row.id
+
+
+def test_the_lists_follow_the_date(prog):
+    # Some territories change members between versions: each export says its date's members.
+    early = build_view(prog, "2018-11-22", resolution="coarse").set_index("id")
+    late = build_view(prog, "2019-09-24", resolution="coarse").set_index("id")
+    common = early.index.intersection(late.index)
+    changed = [t for t in common if early.loc[t, "epci_sirens"] != late.loc[t, "epci_sirens"]]
+    assert changed
+    for tid in changed:
+        for date, frame in (("2018-11-22", early), ("2019-09-24", late)):
+            members = territory_members(prog, tid, date).sort_values("siren")
+            assert _split(frame.loc[tid, "epci_sirens"]) == members["siren"].tolist(), (tid, date)
+
+
+def test_every_format_carries_the_new_properties(view):
+    small = view[view["id"].isin(["lamballe-terre-et-mer", view["id"].iloc[0]])]
+    lamballe = small.set_index("id").loc["lamballe-terre-et-mer"]
+
+    features = json.loads(export.geojson_bytes(small))["features"]
+    props = next(f["properties"] for f in features if f["id"] == "lamballe-terre-et-mer")
+    assert {k: props[k] for k in NEW_FIELDS} == {k: lamballe[k] for k in NEW_FIELDS}
+
+    rows = list(csv.DictReader(io.StringIO(export.csv_bytes(small).decode("utf-8-sig"))))
+    row = next(r for r in rows if r["id"] == "lamballe-terre-et-mer")
+    assert row["epci_sirens"] == "200069391" and row["sources"] == lamballe["sources"]
+
+    gpkg = pyogrio.read_dataframe(io.BytesIO(export_formats.gpkg_bytes(small))).set_index("id")
+    assert gpkg.loc["lamballe-terre-et-mer", "epci_names"] == lamballe["epci_names"]
+
+    archive = zipfile.ZipFile(io.BytesIO(export_formats.shapefile_zip_bytes(small)))
+    fields = dict(line.split(",") for line in archive.read("champs.csv").decode().splitlines()[1:])
+    assert fields["epci_siren"] == "epci_sirens" and fields["sources"] == "sources"
+
+    workbook = zipfile.ZipFile(io.BytesIO(export_formats.xlsx_bytes(small)))
+    sheet = "".join(workbook.read(n).decode() for n in workbook.namelist() if n.startswith("xl/"))
+    assert "epci_sirens" in sheet and "200069391" in sheet
