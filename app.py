@@ -257,7 +257,8 @@ with tab_map:
                 file_name=f"{stem}.{ext}", mime=mime, on_click="ignore", key=f"dl_{ext}",
                 help="La carte de la vue sur une page A4 paysage : titre, légende, DROM, échelle et sources.",
             )
-        downloads.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, coordonnées WGS84 réelles).")
+        text.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, "
+                     "coordonnées WGS84 réelles).", where=downloads)
         if diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
                 names = [item["name"] for item in diff[kind] if item["id"] in set(ids)]
