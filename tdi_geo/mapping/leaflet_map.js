@@ -182,6 +182,10 @@ export default function (component) {
     if (!box) {
         box = document.createElement("div");
         box.className = "tdi-map";
+        // A fixed accessible name (no data in it) pointing to the map's text alternative.
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "Carte des Territoires d'industrie de la vue. " +
+            "Les mêmes territoires sont listés dans le « Tableau des territoires de la vue », sous la carte.");
         parentElement.appendChild(box);
     }
     box.style.height = data.height + "px";
