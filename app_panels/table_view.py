@@ -70,6 +70,8 @@ def render(shown, *, selected: str, file_stem: str) -> None:
     file_stem : str
         Name of the downloaded files, without extension (as the map's downloads).
     """
+    if shown.empty:  # the map already says « Aucun territoire ne correspond à ces filtres »
+        return
     table = table_frame(shown)
     ids = shown["id"].astype(str).tolist()
     selected_row = ids.index(selected) if selected in ids else None

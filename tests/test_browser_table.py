@@ -1,0 +1,131 @@
+"""The table and the régions chart in headless Chromium (embedded data, localhost only).
+
+The table is Streamlit's canvas data grid: a sort is asked by clicking a
+column header, a row is selected with its row marker (mouse) or with the
+keyboard (Tab into the grid, arrows, Space on the row marker column). The
+expectations come from the library's view for the same filters.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import serve_app
+
+from tdi_geo.indicators import build_view
+from tdi_geo.programme import load_programme
+from tdi_geo.summaries import region_parts, table_frame
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_MS = 90_000
+GRID = '[data-testid="stDataFrame"]'
+ROW_HEIGHT = 35  # Streamlit's data grid: header and rows are 35 px high
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with serve_app(tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return load_programme()
+
+
+def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> None:
+    """Click at (x, y) until the URL matches ``pattern`` (the grid may still be drawing its first frame)."""
+    for attempt in range(tries):
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_url(re.compile(pattern), timeout=TIMEOUT_MS // tries)
+            return
+        except Exception:  # noqa: BLE001 - retried, then failed below
+            if attempt == tries - 1:
+                raise
+
+
+def _grid(page):
+    grid = page.locator(GRID).first
+    grid.wait_for(timeout=TIMEOUT_MS)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    return grid.bounding_box()
+
+
+def test_the_map_is_named_and_points_to_the_table(page, app_url):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    box = page.locator(".tdi-map").first
+    box.wait_for(timeout=TIMEOUT_MS)
+    assert box.get_attribute("role") == "region"
+    assert "Tableau des territoires de la vue" in box.get_attribute("aria-label")
+
+
+def test_selecting_a_row_opens_the_detail_of_its_territory(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    box = _grid(page)
+    page.locator(f"{GRID} [role=gridcell]", has_text=view.iloc[0]["name"]).first.wait_for(timeout=TIMEOUT_MS)
+    row = 5
+    # The row marker column (checkboxes) is the grid's first, narrow column.
+    target = view.iloc[row]
+    _click_until_url(page, box["x"] + 15, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2,
+                     f"territory={re.escape(target['id'])}")
+    page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
+
+
+def test_sorting_the_table_then_selecting_its_first_row_gives_the_largest(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    table = table_frame(build_view(prog, "2019-09-24", regions=["53"]))
+    box = _grid(page)
+    header = page.locator(f"{GRID} canvas").first
+    # Find the « Projets » header in the grid's accessible table (it lists the visible columns),
+    # then click it twice (descending).
+    cells = page.locator(f"{GRID} th, {GRID} [role=columnheader]")
+    names = [c.inner_text() for c in cells.all()]
+    assert "Projets" in names, names
+    column = cells.nth(names.index("Projets")).bounding_box()
+    x = column["x"] + column["width"] / 2 if column and column["width"] else None
+    assert x is not None and header
+    for _ in range(2):
+        page.mouse.click(x, box["y"] + ROW_HEIGHT / 2)
+        page.wait_for_timeout(400)
+    most = table.loc[table["Projets"] == table["Projets"].max(), "Identifiant"]  # ties: any of them
+    assert len(most) < len(table)
+    _click_until_url(page, box["x"] + 15, box["y"] + ROW_HEIGHT * 1.5,
+                     "territory=(" + "|".join(re.escape(i) for i in most) + ")(&|$)")
+
+
+def test_clicking_a_region_bar_filters_the_map(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24")
+    page.get_by_text("Régions comparées").click()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(timeout=TIMEOUT_MS)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    # Vega draws on a canvas: the first (largest) bar is the top band and spans the whole plot's
+    # width, so the middle of the chart's width at the first band's height is on it.
+    canvas = chart.locator("canvas").first
+    canvas.wait_for(timeout=TIMEOUT_MS)
+    box = canvas.bounding_box()
+    for dy in (16, 12, 20, 24, 8):
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + dy)
+        try:
+            page.wait_for_url(re.compile(r"region=\d\d"), timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - the next height is tried, then the URL is checked below
+            continue
+    page.wait_for_url(re.compile(r"region=\d\d"), timeout=TIMEOUT_MS)
+    code = re.search(r"region=(\d\d)", page.url).group(1)
+    parts = region_parts(build_view(prog, "2019-09-24"), "territories")
+    assert code == parts.loc[parts["rank"] == 0, "region"].iloc[0]  # the top bar is the largest région
+    view = build_view(prog, "2019-09-24", regions=[code])
+    ids = set(view["id"])
+    page.wait_for_function(
+        "n => document.querySelectorAll('path.tdi-territory').length === n", arg=len(ids), timeout=TIMEOUT_MS,
+    )
+    drawn = set(page.evaluate(
+        "Array.from(document.querySelectorAll('path.tdi-territory')).map(p => p.getAttribute('data-tdi-id'))"))
+    assert drawn == ids
