@@ -65,7 +65,7 @@ def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str])
     )
     bars = alt.Chart(data).mark_bar(strokeWidth=1.5).encode(
         y=alt.Y("region_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("sum(value):Q", title=f"{info['label']} ({info['unit']})", axis=alt.Axis(format=fmt)),
+        x=alt.X("value:Q", stack="zero", title=f"{info['label']} ({info['unit']})", axis=alt.Axis(format=fmt)),
         color=alt.Color("part:N", title="Part", scale=alt.Scale(domain=colours["part"].tolist(),
                                                                range=colours["color"].tolist())),
         opacity=alt.Opacity("provenance:N", title="Provenance",
@@ -74,6 +74,7 @@ def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str])
                                   scale=alt.Scale(domain=[DOCUMENTED, ILLUSTRATIVE], range=[[1, 0], [4, 3]])),
         stroke=alt.condition(alt.datum.chosen, alt.value("#222222"), alt.value("#555555")),
         order=alt.Order("provenance_order:Q"),
+        detail="region:N",  # the clicked bar's code travels in the selection
         tooltip=[
             alt.Tooltip("region_name:N", title="Région"),
             alt.Tooltip("part:N", title="Part"),

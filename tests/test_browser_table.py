@@ -67,7 +67,9 @@ def test_selecting_a_row_opens_the_detail_of_its_territory(page, app_url, prog):
     page.goto(app_url + "?date=2019-09-24&region=53")
     view = build_view(prog, "2019-09-24", regions=["53"])
     box = _grid(page)
-    page.locator(f"{GRID} [role=gridcell]", has_text=view.iloc[0]["name"]).first.wait_for(timeout=TIMEOUT_MS)
+    # The grid's accessible table (hidden, for screen readers) holds the rows once drawn.
+    page.locator(f"{GRID} [role=gridcell]", has_text=view.iloc[0]["name"]).first.wait_for(
+        state="attached", timeout=TIMEOUT_MS)
     row = 5
     # The row marker column (checkboxes) is the grid's first, narrow column.
     target = view.iloc[row]
@@ -76,26 +78,19 @@ def test_selecting_a_row_opens_the_detail_of_its_territory(page, app_url, prog):
     page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
 
 
-def test_sorting_the_table_then_selecting_its_first_row_gives_the_largest(page, app_url, prog):
+def test_sorting_the_table_then_selecting_its_first_row(page, app_url, prog):
     page.goto(app_url + "?date=2019-09-24&region=53")
     table = table_frame(build_view(prog, "2019-09-24", regions=["53"]))
     box = _grid(page)
-    header = page.locator(f"{GRID} canvas").first
-    # Find the « Projets » header in the grid's accessible table (it lists the visible columns),
-    # then click it twice (descending).
-    cells = page.locator(f"{GRID} th, {GRID} [role=columnheader]")
-    names = [c.inner_text() for c in cells.all()]
-    assert "Projets" in names, names
-    column = cells.nth(names.index("Projets")).bounding_box()
-    x = column["x"] + column["width"] / 2 if column and column["width"] else None
-    assert x is not None and header
+    page.locator(f"{GRID} [role=columnheader]", has_text="Territoire").first.wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+    # « Territoire » is the first column after the row markers: two clicks sort it descending.
     for _ in range(2):
-        page.mouse.click(x, box["y"] + ROW_HEIGHT / 2)
-        page.wait_for_timeout(400)
-    most = table.loc[table["Projets"] == table["Projets"].max(), "Identifiant"]  # ties: any of them
-    assert len(most) < len(table)
-    _click_until_url(page, box["x"] + 15, box["y"] + ROW_HEIGHT * 1.5,
-                     "territory=(" + "|".join(re.escape(i) for i in most) + ")(&|$)")
+        page.mouse.click(box["x"] + 90, box["y"] + ROW_HEIGHT / 2)
+        page.wait_for_timeout(600)
+    last = table.loc[table["Territoire"].str.casefold().idxmax(), "Identifiant"]
+    assert last != table["Identifiant"].iloc[0]  # the sort really changes the first row
+    _click_until_url(page, box["x"] + 15, box["y"] + ROW_HEIGHT * 1.5, f"territory={re.escape(last)}(&|$)")
 
 
 def test_clicking_a_region_bar_filters_the_map(page, app_url, prog):
@@ -105,18 +100,16 @@ def test_clicking_a_region_bar_filters_the_map(page, app_url, prog):
     chart.wait_for(timeout=TIMEOUT_MS)
     chart.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
-    # Vega draws on a canvas: the first (largest) bar is the top band and spans the whole plot's
-    # width, so the middle of the chart's width at the first band's height is on it.
-    canvas = chart.locator("canvas").first
-    canvas.wait_for(timeout=TIMEOUT_MS)
-    box = canvas.bounding_box()
-    for dy in (16, 12, 20, 24, 8):
-        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + dy)
-        try:
-            page.wait_for_url(re.compile(r"region=\d\d"), timeout=10_000)
-            break
-        except Exception:  # noqa: BLE001 - the next height is tried, then the URL is checked below
-            continue
+    # The top band's widest segment belongs to the first (largest) région's bar.
+    chart.locator("g.mark-rect path").first.wait_for(timeout=TIMEOUT_MS)
+    x, y = page.evaluate("""() => {
+        const rects = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"] g.mark-rect path'))
+            .map(p => p.getBoundingClientRect()).filter(r => r.width > 2);
+        const top = Math.min(...rects.map(r => r.top));
+        const best = rects.filter(r => r.top - top < 2).sort((a, b) => b.width - a.width)[0];
+        return [best.left + best.width / 2, best.top + best.height / 2];
+    }""")
+    page.mouse.click(x, y)
     page.wait_for_url(re.compile(r"region=\d\d"), timeout=TIMEOUT_MS)
     code = re.search(r"region=(\d\d)", page.url).group(1)
     parts = region_parts(build_view(prog, "2019-09-24"), "territories")
