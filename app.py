@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_panels import chronology, detail, kpis, map_view, search_box, sidebar, text, url_state
+from app_panels import chronology, detail, kpis, map_view, regions_chart, search_box, sidebar, table_view, text, url_state
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
 from tdi_geo import assets, export, export_formats, mapping, print_map, reference, view_params
 from tdi_geo.importers import current_dataset
@@ -110,6 +110,7 @@ if prog is not None:
         sidebar.seed_from_state(first_state)
         search_box.seed_from_url(st.query_params.to_dict())
         st.session_state["_tdi_seeded"] = True
+    regions_chart.apply_pick(sidebar.REGIONS_KEY)  # a click on a région bar filters this run's map
     state = sidebar.current_state(versions, url_state.default_state(opening_date))
 
 if tab_import.open:
@@ -186,6 +187,7 @@ with tab_map:
         hit = mapping.territory_at(mapping.to_display_coordinates(shown), clicked["lat"], clicked["lng"])
         if hit:
             st.session_state[sidebar.TERRITORY_KEY] = hit
+    table_view.apply_pick(sidebar.TERRITORY_KEY)  # a row selected in the table
     selected = st.session_state.get(sidebar.TERRITORY_KEY)
     if selected and selected not in ids:
         text.notice(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : "
@@ -274,6 +276,10 @@ with tab_map:
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
     chronology.render(prog, stamp, dataset_dir)  # below the map, drawn only when opened
+
+    # Below the map: its text alternative (the same rows), then the régions compared (all régions, other filters).
+    table_view.render(shown, selected=territory, file_stem=view_params.file_stem(state))
+    regions_chart.render(_view(prog, stamp, dataset_dir, (key[0], (), *key[2:])), chosen_regions=state["regions"])
 
 # The widgets must agree with the state read before them; if a widget repaired
 # its value, draw again once (never in a loop).

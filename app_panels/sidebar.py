@@ -27,6 +27,8 @@ _WIDGET_KEYS = {
     "tiles": "w_tiles",
 }
 TERRITORY_KEY = "w_territory"
+#: Session key of the région filter (set by a click on the régions chart).
+REGIONS_KEY = _WIDGET_KEYS["regions"]
 
 
 def seed_from_state(state: dict) -> None:

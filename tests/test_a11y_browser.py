@@ -95,7 +95,7 @@ def test_map_and_legend_have_accessible_names(page, app_url):
     page.locator(".tdi-map path.tdi-territory").first.wait_for(timeout=TIMEOUT_MS)
     region = page.get_by_role("region", name="Carte des Territoires d'industrie")
     assert region.count() == 1
-    assert "tableau des territoires" in region.get_attribute("aria-label")
+    assert "tableau des territoires" in region.get_attribute("aria-label").lower()
     assert page.get_by_role("group", name="Légende").count() == 1
     assert page.get_by_role("button", name="Zoomer", exact=True).count() == 1
     # The chronology picture has a text alternative naming each version's count.

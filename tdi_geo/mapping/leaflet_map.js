@@ -176,7 +176,7 @@ export function drawStandalone(box) {
 }
 
 const MAP_LABEL = "Carte des Territoires d'industrie : les mêmes données se lisent au clavier " +
-    "dans le tableau des territoires et dans la liste « Territoire »";
+    "dans le « Tableau des territoires de la vue », sous la carte, et dans la liste « Territoire »";
 
 // The app's element (Streamlit components v2): the base map is drawn once (or
 // when the tiles toggle changes); each rerun that changes the view swaps the

@@ -1,0 +1,124 @@
+"""« Régions comparées »: one bar per région for the current filters (Altair).
+
+Bars are sorted by value, stacked by part (projects with / without a State
+commitment) and by provenance (illustrative parts lighter and dashed, as on
+the map), with the national value as a reference rule. Names from the data
+reach the chart only as data values (Vega draws them as text).
+
+A click on a région's bar sets the sidebar's région filter to that région
+(:func:`apply_pick`, at the start of the next run, before the widgets exist).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from tdi_geo.mapping.fmt import format_number
+from tdi_geo.summaries import DOCUMENTED, ILLUSTRATIVE, REGION_MEASURES, national_reference, region_parts
+
+CHART_KEY = "regions_chart"
+MEASURE_KEY = "w_region_measure"
+_SELECTION = "region_pick"
+_HANDLED = "_tdi_chart_handled"
+
+
+def apply_pick(regions_key: str) -> None:
+    """Make a newly clicked région the région filter; call before the sidebar state is read.
+
+    The chart's selection (from the reader's last click) is read at the
+    start of the run, so the map is drawn filtered in the same run. A
+    selection already handled is not applied again (the reader may have
+    changed the filter in the sidebar since).
+    """
+    ss = st.session_state
+    event = ss.get(CHART_KEY)
+    selection = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    points = (selection or {}).get(_SELECTION) if isinstance(selection, dict) else getattr(selection, _SELECTION, None)
+    codes = tuple(str(p.get("region")) for p in (points or []) if isinstance(p, dict) and p.get("region"))
+    if codes == ss.get(_HANDLED):
+        return
+    ss[_HANDLED] = codes
+    if codes:
+        ss[regions_key] = list(codes[:1])
+
+
+def _axis_format(measure: str) -> str:
+    if measure == "engaged_share":
+        return ".0%"
+    if measure == "funding_per_inhabitant":
+        return ",.2f"
+    return ",.0f"
+
+
+def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str]) -> alt.LayerChart:
+    """The Altair chart of :func:`tdi_geo.summaries.region_parts` rows and a national reference."""
+    info = REGION_MEASURES[measure]
+    order = parts.drop_duplicates("region").sort_values("rank")["region_name"].tolist()
+    colours = parts.drop_duplicates("part")[["part", "color"]]
+    fmt = _axis_format(measure)
+    pick = alt.selection_point(fields=["region"], name=_SELECTION, on="click")
+    data = parts.assign(
+        provenance_order=(parts["provenance"] == ILLUSTRATIVE).astype(int),
+        chosen=parts["region"].isin(chosen),
+    )
+    bars = alt.Chart(data).mark_bar(strokeWidth=1.5).encode(
+        y=alt.Y("region_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("value:Q", stack="zero", title=f"{info['label']} ({info['unit']})", axis=alt.Axis(format=fmt)),
+        color=alt.Color("part:N", title="Part", scale=alt.Scale(domain=colours["part"].tolist(),
+                                                               range=colours["color"].tolist())),
+        opacity=alt.Opacity("provenance:N", title="Provenance",
+                            scale=alt.Scale(domain=[DOCUMENTED, ILLUSTRATIVE], range=[1.0, 0.45])),
+        strokeDash=alt.StrokeDash("provenance:N", title="Provenance",
+                                  scale=alt.Scale(domain=[DOCUMENTED, ILLUSTRATIVE], range=[[1, 0], [4, 3]])),
+        stroke=alt.condition(alt.datum.chosen, alt.value("#222222"), alt.value("#555555")),
+        order=alt.Order("provenance_order:Q"),
+        detail="region:N",  # the clicked bar's code travels in the selection
+        tooltip=[
+            alt.Tooltip("region_name:N", title="Région"),
+            alt.Tooltip("part:N", title="Part"),
+            alt.Tooltip("provenance:N", title="Provenance"),
+            alt.Tooltip("value:Q", title="Valeur", format=fmt),
+            alt.Tooltip("total:Q", title="Total de la région", format=fmt),
+        ],
+    ).add_params(pick)
+    rule_data = pd.DataFrame([{"value": reference["value"], "label": reference["label"]}])
+    rule = alt.Chart(rule_data).mark_rule(color="#D55E00", strokeWidth=2).encode(
+        x="value:Q", tooltip=[alt.Tooltip("label:N", title="Référence"), alt.Tooltip("value:Q", title="Valeur", format=fmt)],
+    )
+    label = alt.Chart(rule_data).mark_text(align="left", dx=4, dy=-6, color="#8a3c00", baseline="bottom").encode(
+        x="value:Q", y=alt.value(0), text="label:N",
+    )
+    return alt.layer(bars, rule, label).properties(height=max(120, 24 * len(order) + 30))
+
+
+def render(view, *, chosen_regions: list[str]) -> None:
+    """Draw the measure picker and the chart of ``view`` (every région, the page's other filters).
+
+    Parameters
+    ----------
+    view : DataFrame
+        A :func:`tdi_geo.indicators.build_view` frame without région filter.
+    chosen_regions : list of str
+        The page's région filter (outlined bars).
+    """
+    with st.expander("Régions comparées", expanded=False):
+        measure = st.selectbox("Mesure comparée", list(REGION_MEASURES), key=MEASURE_KEY,
+                               format_func=lambda k: REGION_MEASURES[k]["label"])
+        parts = region_parts(view, measure)
+        if parts.empty:
+            st.info("Aucun territoire ne correspond à ces filtres.")
+            return
+        reference = national_reference(view, measure)
+        if measure == "engaged_share":
+            shown_value = f"{format_number(100 * reference['value'])} %"
+        else:
+            shown_value = f"{format_number(reference['value'], 2 if measure == 'funding_per_inhabitant' else 1)} {REGION_MEASURES[measure]['unit']}"
+        st.caption(f"Toutes les régions, avec les autres filtres de la carte. Ligne orange : "
+                   f"{reference['label'].lower()} ({shown_value}). "
+                   "Parties claires en pointillé : territoires illustratifs. "
+                   "Cliquez sur une barre pour filtrer la carte sur cette région.")
+        st.altair_chart(chart(parts, reference, measure, chosen_regions), key=CHART_KEY,
+                        on_select="rerun", selection_mode=_SELECTION,
+                        width="stretch")

@@ -1,0 +1,102 @@
+"""« Tableau des territoires de la vue »: the map's territories as a sortable table.
+
+The table is built from the very frame the map draws, so it holds exactly
+the territories on the map. It is the map's text alternative too: a table
+that the keyboard reaches with Tab and walks with the arrow keys.
+
+A selected row selects the territory (the detail panel's selectbox key,
+set by :func:`apply_pick` at the start of the next run);
+Streamlit does not let a script set a dataframe's selection, so a territory
+chosen on the map is shown in the table by a highlighted row instead.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tdi_geo.summaries import table_csv_bytes, table_frame, table_xlsx_bytes
+
+TABLE_KEY = "tableau"
+_HANDLED = "_tdi_table_handled"
+_IDS = "_tdi_table_ids"
+_HIGHLIGHT = "background-color: #fff3c4; font-weight: 600"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _rows(event) -> tuple[int, ...]:
+    """The selected data positions of a dataframe's selection state (object or dict)."""
+    selection = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
+    rows = selection.get("rows") if isinstance(selection, dict) else getattr(selection, "rows", None)
+    return tuple(int(r) for r in (rows or ()) if isinstance(r, (int, float)) or str(r).isdigit())
+
+
+def apply_pick(territory_key: str) -> None:
+    """Make a newly selected row's territory the page's territory; call before the map is drawn.
+
+    The table's selection (from the reader's last interaction) is read at
+    the start of the run, as the map's click is, so the map and the detail
+    panel show the territory in the same run. Positions are data positions
+    in the table drawn last (``_tdi_table_ids``), whatever the reader's sort;
+    a selection already handled is not applied again, so a later map click
+    is not undone by a row still selected.
+    """
+    ss = st.session_state
+    rows = _rows(ss.get(TABLE_KEY))
+    if rows == ss.get(_HANDLED):
+        return
+    ss[_HANDLED] = rows
+    ids = ss.get(_IDS) or []
+    if rows and 0 <= rows[0] < len(ids):
+        ss[territory_key] = ids[rows[0]]
+
+
+def _highlight(table, selected_row: int | None):
+    """A Styler marking the selected territory's row (the map's selection)."""
+    def style(row):
+        return [_HIGHLIGHT if row.name == selected_row else ""] * len(row)
+
+    return table.style.apply(style, axis=1)
+
+
+def render(shown, *, selected: str, file_stem: str) -> None:
+    """Draw the table of ``shown`` (the map's frame) with its CSV and Excel downloads.
+
+    Parameters
+    ----------
+    shown : DataFrame
+        The frame the map draws (view or comparison frame).
+    selected : str
+        The page's selected territory id ("" if none), highlighted.
+    file_stem : str
+        Name of the downloaded files, without extension (as the map's downloads).
+    """
+    if shown.empty:  # the map already says « Aucun territoire ne correspond à ces filtres »
+        return
+    table = table_frame(shown)
+    ids = shown["id"].astype(str).tolist()
+    selected_row = ids.index(selected) if selected in ids else None
+    st.session_state[_IDS] = ids
+    with st.expander("Tableau des territoires de la vue", expanded=True):
+        st.caption("Les territoires affichés sur la carte, avec les mêmes filtres et la même version. "
+                   "Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour choisir le territoire. "
+                   "Au clavier : Tab jusqu'au tableau, flèches pour se déplacer.")
+        data = _highlight(table, selected_row) if selected_row is not None else table
+        st.dataframe(
+            data, hide_index=True, width="stretch", key=TABLE_KEY,
+            on_select="rerun", selection_mode="single-row",
+            column_config={
+                "Financements (€)": st.column_config.NumberColumn(format="localized"),
+                "Financements par habitant (€/hab.)": st.column_config.NumberColumn(format="%.2f"),
+                "Population": st.column_config.NumberColumn(format="localized"),
+            },
+        )
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.download_button(
+            "Télécharger le tableau (CSV)", data=lambda: table_csv_bytes(table),
+            file_name=f"{file_stem}-tableau.csv", mime="text/csv", on_click="ignore", key="dl_table_csv",
+        )
+        row.download_button(
+            "Télécharger le tableau (Excel)", data=lambda: table_xlsx_bytes(table),
+            file_name=f"{file_stem}-tableau.xlsx", mime=_XLSX, on_click="ignore", key="dl_table_xlsx",
+        )
+        row.caption(f"{len(table)} territoires.")

@@ -1,0 +1,105 @@
+"""The page's « Tableau des territoires de la vue » and « Régions comparées » (Streamlit AppTest).
+
+Selections are given as the browser sends them (the widget's state); what
+the page does with them is what a reader sees: the territory selected, the
+map filtered, the URL updated. Expectations come from the library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_panels.regions_chart import CHART_KEY, MEASURE_KEY
+from app_panels.table_view import TABLE_KEY
+from tdi_geo import export
+from tdi_geo.indicators import build_view
+from tdi_geo.programme import default_date, load_programme
+from tdi_geo.summaries import REGION_MEASURES, table_frame
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture()
+def app(monkeypatch, tmp_path):
+    monkeypatch.delenv("TDI_GEO_DATASET", raising=False)
+    monkeypatch.setenv("TDI_GEO_WORKSPACE", str(tmp_path / "imports"))
+
+    def make(**params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return load_programme()
+
+
+def _table(at):
+    tables = [d for d in at.dataframe if d.key == TABLE_KEY]
+    assert len(tables) == 1
+    return tables[0].value
+
+
+def test_the_table_of_a_region_holds_the_territories_of_the_map_and_of_the_download(app, prog):
+    at = app(region="53")
+    assert not at.exception
+    view = build_view(prog, default_date(prog), regions=["53"])
+    table = _table(at)
+    assert len(table) == 8
+    assert table["Identifiant"].tolist() == view["id"].tolist()
+    geojson_ids = [f["properties"]["id"] for f in __import__("json").loads(export.geojson_bytes(view))["features"]]
+    assert sorted(table["Identifiant"]) == sorted(geojson_ids)
+    expected = table_frame(view)
+    assert table["Financements (€)"].tolist() == expected["Financements (€)"].tolist()
+    assert table["Statut"].tolist() == expected["Statut"].tolist()
+    labels = [b.label for b in at.get("download_button")]
+    assert "Télécharger le tableau (CSV)" in labels and "Télécharger le tableau (Excel)" in labels
+
+
+def test_the_table_follows_the_filters(app, prog):
+    at = app(region="53", status="engaged")
+    view = build_view(prog, default_date(prog), regions=["53"], statuses=["engaged"])
+    assert _table(at)["Identifiant"].tolist() == view["id"].tolist()
+
+
+def test_selecting_a_row_selects_the_territory_and_a_map_choice_is_not_undone(app):
+    at = app(region="53")
+    ids = _table(at)["Identifiant"].tolist()
+    at.session_state[TABLE_KEY] = {"selection": {"rows": [5], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="w_territory").value == ids[5]
+    assert at.query_params["territory"] == [ids[5]] or at.query_params["territory"] == ids[5]
+    # Another territory chosen elsewhere (the selectbox, like a map click) stays chosen.
+    at.selectbox(key="w_territory").set_value(ids[2]).run()
+    assert at.selectbox(key="w_territory").value == ids[2]
+
+
+def test_clicking_a_region_bar_filters_the_map(app, prog):
+    at = app()
+    assert at.multiselect(key="w_regions").value == []
+    at.session_state[CHART_KEY] = {"selection": {"region_pick": [{"region": "84"}]}}
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="w_regions").value == ["84"]
+    view = build_view(prog, default_date(prog), regions=["84"])
+    assert _table(at)["Identifiant"].tolist() == view["id"].tolist()
+    # A filter changed in the sidebar afterwards is kept (the old click is not applied again).
+    at.multiselect(key="w_regions").set_value(["53"]).run()
+    assert at.multiselect(key="w_regions").value == ["53"]
+
+
+@pytest.mark.parametrize("measure", list(REGION_MEASURES))
+def test_every_measure_draws_a_chart(app, measure):
+    at = app()
+    at.selectbox(key=MEASURE_KEY).set_value(measure).run()
+    assert not at.exception
+    charts = at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")
+    assert len(charts) == 1

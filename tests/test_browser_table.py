@@ -1,0 +1,141 @@
+"""The table and the régions chart in headless Chromium (embedded data, localhost only).
+
+The table is Streamlit's canvas data grid: a sort is asked by clicking a
+column header and a row is selected with its row marker. With the keyboard
+the grid is reached with Tab; selecting a row by keyboard alone is not
+demonstrated (see the README). The expectations come from the library's
+view for the same filters.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import serve_app
+
+from tdi_geo.indicators import build_view
+from tdi_geo.programme import load_programme
+from tdi_geo.summaries import region_parts, table_frame
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_MS = 90_000
+GRID = '[data-testid="stDataFrame"]'
+ROW_HEIGHT = 35  # Streamlit's data grid: header and rows are 35 px high
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with serve_app(tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def prog():
+    return load_programme()
+
+
+def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> None:
+    """Click at (x, y) until the URL matches ``pattern`` (the grid may still be drawing its first frame)."""
+    for attempt in range(tries):
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_url(re.compile(pattern), timeout=TIMEOUT_MS // tries)
+            return
+        except Exception:  # noqa: BLE001 - retried, then failed below
+            if attempt == tries - 1:
+                raise
+
+
+def _grid(page):
+    grid = page.locator(GRID).first
+    grid.wait_for(timeout=TIMEOUT_MS)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    return grid.bounding_box()
+
+
+def test_the_map_is_named_and_points_to_the_table(page, app_url):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    box = page.locator(".tdi-map").first
+    box.wait_for(timeout=TIMEOUT_MS)
+    assert box.get_attribute("role") == "region"
+    assert "Tableau des territoires de la vue" in box.get_attribute("aria-label")
+
+
+def test_selecting_a_row_opens_the_detail_of_its_territory(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    box = _grid(page)
+    # The grid's accessible table (hidden, for screen readers) holds the rows once drawn.
+    page.locator(f"{GRID} [role=gridcell]", has_text=view.iloc[0]["name"]).first.wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+    row = 5
+    # The row marker column (checkboxes) is the grid's first, narrow column.
+    target = view.iloc[row]
+    _click_until_url(page, box["x"] + 15, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2,
+                     f"territory={re.escape(target['id'])}")
+    page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
+
+
+def test_sorting_the_table_then_selecting_its_first_row(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    table = table_frame(build_view(prog, "2019-09-24", regions=["53"]))
+    box = _grid(page)
+    page.locator(f"{GRID} [role=columnheader]", has_text="Territoire").first.wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+    # « Territoire » is the first column after the row markers: two clicks sort it descending.
+    for _ in range(2):
+        page.mouse.click(box["x"] + 90, box["y"] + ROW_HEIGHT / 2)
+        page.wait_for_timeout(600)
+    last = table.loc[table["Territoire"].str.casefold().idxmax(), "Identifiant"]
+    assert last != table["Identifiant"].iloc[0]  # the sort really changes the first row
+    _click_until_url(page, box["x"] + 15, box["y"] + ROW_HEIGHT * 1.5, f"territory={re.escape(last)}(&|$)")
+
+
+def test_clicking_a_region_bar_filters_the_map(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24")
+    page.get_by_text("Régions comparées").click()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(timeout=TIMEOUT_MS)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    # The top band's widest segment belongs to the first (largest) région's bar.
+    chart.locator("g.mark-rect path").first.wait_for(timeout=TIMEOUT_MS)
+    x, y = page.evaluate("""() => {
+        const rects = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"] g.mark-rect path'))
+            .map(p => p.getBoundingClientRect()).filter(r => r.width > 2);
+        const top = Math.min(...rects.map(r => r.top));
+        const best = rects.filter(r => r.top - top < 2).sort((a, b) => b.width - a.width)[0];
+        return [best.left + best.width / 2, best.top + best.height / 2];
+    }""")
+    page.mouse.click(x, y)
+    page.wait_for_url(re.compile(r"region=\d\d"), timeout=TIMEOUT_MS)
+    code = re.search(r"region=(\d\d)", page.url).group(1)
+    parts = region_parts(build_view(prog, "2019-09-24"), "territories")
+    assert code == parts.loc[parts["rank"] == 0, "region"].iloc[0]  # the top bar is the largest région
+    view = build_view(prog, "2019-09-24", regions=[code])
+    ids = set(view["id"])
+    page.wait_for_function(
+        "n => document.querySelectorAll('path.tdi-territory').length === n", arg=len(ids), timeout=TIMEOUT_MS,
+    )
+    drawn = set(page.evaluate(
+        "Array.from(document.querySelectorAll('path.tdi-territory')).map(p => p.getAttribute('data-tdi-id'))"))
+    assert drawn == ids
+
+
+def test_the_table_is_reached_with_tab(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    _grid(page)
+    page.locator(f"{GRID} [role=gridcell]", has_text=view.iloc[0]["name"]).first.wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+    # From the expander's header, Tab until the focus is in the grid.
+    page.locator("summary", has_text="Tableau des territoires de la vue").first.focus()
+    inside = "g => document.querySelector(g).contains(document.activeElement)"
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate(inside, GRID):
+            break
+    assert page.evaluate(inside, GRID), "the grid is reachable with Tab"
