@@ -27,8 +27,8 @@ STREAMLIT_OWN = [
     # Streamlit greys it (#a8a7a5, 2.3:1). WCAG 1.4.3 exempts inactive components, but axe
     # cannot tell that from a label that is not bound to the disabled control.
     ("color-contrast", '[data-testid="stWidgetLabel"] *', "libellé d'un widget désactivé"),
-    # st.caption's theme grey (#828180, 3.9:1): Streamlit's element. Our panels use
-    # app_panels.text.caption (4.9:1) instead; the download row's count in app.py is st.caption.
+    # st.caption's theme grey (#828180, 3.9:1): Streamlit's element (our panels use
+    # app_panels.text.caption, 4.9:1; Streamlit still draws captions of its own).
     ("color-contrast", '[data-testid="stCaptionContainer"] *', "couleur de st.caption"),
 ]
 
