@@ -145,3 +145,19 @@ def test_clicking_a_territory_opens_its_detail(page, app_url, prog):
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_url(re.compile(f"territory={re.escape(target['id'])}"), timeout=TIMEOUT_MS)
+
+
+def test_searching_a_commune_highlights_its_territory_and_puts_it_in_the_url(page, app_url, prog):
+    from tdi_geo.search import where
+
+    match = where(prog, "22093", "2019-09-24")["matches"][0]
+    page.goto(app_url + "?date=2019-09-24")
+    _map_frame(page)
+    box = page.get_by_label("Rechercher une commune, un EPCI ou un territoire")
+    box.fill("lamballe armor")
+    box.press("Enter")
+    page.get_by_text(f"fait partie du territoire {match['territory']['name']}").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_url(re.compile("commune=22093"), timeout=TIMEOUT_MS)
+    page.locator(f"{MAP} path.tdi-selected").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name=match["territory"]["name"]).wait_for(timeout=TIMEOUT_MS)
+    assert page.blocked == []
