@@ -4,7 +4,7 @@ A components-v2 element is rendered in the app's own DOM, so the only things
 to fetch once the script's message arrives are Leaflet's two files.
 
 The element's code is the fixed module of :mod:`tdi_geo.mapping.leaflet`
-(``leaflet_map.js``); the map travels as JSON data in the element's
+(``tdi_map.js``); the map travels as JSON data in the element's
 arguments, in two parts:
 
 - the base map (context borders, DROM boxes), drawn when the page first shows

@@ -34,7 +34,6 @@ import tempfile
 import time
 import urllib.request
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse

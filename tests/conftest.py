@@ -227,3 +227,38 @@ def base(tmp_path):
     from import_samples import write_base_dataset
 
     return write_base_dataset(tmp_path / "base")
+
+
+# --- the page (tests/test_app*.py, tests/test_browser*.py) -----------------------------
+
+
+@pytest.fixture(scope="module")
+def prog():
+    """The embedded programme dataset (what the page shows by default)."""
+    from tdi_geo.programme import load_programme
+
+    return load_programme()
+
+
+@pytest.fixture()
+def app(monkeypatch, tmp_path):
+    """A fresh AppTest page on the embedded data, isolated from any local import workspace."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("TDI_GEO_DATASET", raising=False)
+    monkeypatch.setenv("TDI_GEO_WORKSPACE", str(tmp_path / "imports"))
+
+    def make(**params):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """URL of the app served by ``streamlit run serve.py`` on the embedded data (stopped after the module)."""
+    with serve_app(tmp_path_factory) as url:
+        yield url

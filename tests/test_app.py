@@ -9,38 +9,15 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from app_panels.kpis import format_kpi
 from tdi_geo import reference
 from tdi_geo.indicators import KPI_LABELS, build_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
-from tdi_geo.programme import default_date, load_programme, national_figures, versions_table
+from tdi_geo.programme import default_date, national_figures, versions_table
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture()
-def app(monkeypatch, tmp_path):
-    """A fresh page on the embedded data, isolated from any local import workspace."""
-    monkeypatch.delenv("TDI_GEO_DATASET", raising=False)
-    monkeypatch.setenv("TDI_GEO_WORKSPACE", str(tmp_path / "imports"))
-
-    def make(**params) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return make
-
-
-@pytest.fixture(scope="module")
-def prog():
-    return load_programme()
 
 
 def _plain(markdown: str) -> str:

@@ -7,38 +7,16 @@ map filtered, the URL updated. Expectations come from the library.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from app_panels.regions_chart import CHART_KEY, MEASURE_KEY
 from app_panels.table_view import TABLE_KEY
 from tdi_geo import export
 from tdi_geo.indicators import build_view
-from tdi_geo.programme import default_date, load_programme
+from tdi_geo.programme import default_date
 from tdi_geo.summaries import REGION_MEASURES, table_frame
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture()
-def app(monkeypatch, tmp_path):
-    monkeypatch.delenv("TDI_GEO_DATASET", raising=False)
-    monkeypatch.setenv("TDI_GEO_WORKSPACE", str(tmp_path / "imports"))
-
-    def make(**params) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return make
-
-
-@pytest.fixture(scope="module")
-def prog():
-    return load_programme()
 
 
 def _table(at):

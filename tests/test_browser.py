@@ -13,29 +13,16 @@ import re
 import time
 
 import pytest
-from conftest import serve_app
 
 from tdi_geo import mapping
 from tdi_geo.indicators import build_view
-from tdi_geo.programme import default_date, load_programme
+from tdi_geo.programme import default_date
 
 pytestmark = pytest.mark.browser
 
 #: The map's container: the map is drawn in the page itself (components v2, no iframe).
 MAP = ".tdi-map"
 TIMEOUT_MS = 90_000
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """URL of the app served by ``streamlit run serve.py`` on the embedded data (stopped after the module)."""
-    with serve_app(tmp_path_factory) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def prog():
-    return load_programme()
 
 
 def _map_frame(page):

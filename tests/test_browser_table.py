@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import serve_app
 
 from tdi_geo.indicators import build_view
-from tdi_geo.programme import load_programme
 from tdi_geo.summaries import region_parts, table_frame
 
 pytestmark = pytest.mark.browser
@@ -23,17 +21,6 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 90_000
 GRID = '[data-testid="stDataFrame"]'
 ROW_HEIGHT = 35  # Streamlit's data grid: header and rows are 35 px high
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with serve_app(tmp_path_factory) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def prog():
-    return load_programme()
 
 
 def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> None:

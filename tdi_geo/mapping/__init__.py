@@ -7,7 +7,7 @@ One concern per module, in layers (each imports only those above it):
 - :mod:`~tdi_geo.mapping.insets` — the « DROM rapprochés » boxes, click lookup;
 - :mod:`~tdi_geo.mapping.paths` — the compact shape encoding for the browser;
 - :mod:`~tdi_geo.mapping.leaflet` — the map as JSON data, and the fixed
-  JavaScript and CSS that draw it (``leaflet_map.js``, ``leaflet_map.css``).
+  JavaScript and CSS that draw it (``tdi_map.js``, ``tdi_map.css``).
 
 The public names are re-exported here: ``from tdi_geo import mapping`` then
 ``mapping.color_view(...)``. Nothing here imports folium or Streamlit.

@@ -163,7 +163,7 @@ def _over(colour: str, backdrop: str) -> str:
 
 
 def legend_text_contrasts(css_path: Path | None = None) -> dict[str, tuple[str, str, float]]:
-    """WCAG contrast of the map's own text (legend, its note, DROM labels), read from ``leaflet_map.css``.
+    """WCAG contrast of the map's own text (legend, its note, DROM labels), read from ``tdi_map.css``.
 
     The legend's translucent background is laid over black, the darkest map
     it could sit on: the ratios are lower bounds.
@@ -173,7 +173,7 @@ def legend_text_contrasts(css_path: Path | None = None) -> dict[str, tuple[str, 
     dict
         selector → (text colour, background colour, contrast ratio).
     """
-    rules = _css_rules((css_path or Path(__file__).with_name("leaflet_map.css")).read_text(encoding="utf-8"))
+    rules = _css_rules((css_path or Path(__file__).with_name("tdi_map.css")).read_text(encoding="utf-8"))
     legend_bg = _over(rules[".tdi-legend"]["background"], "#000000")
     map_bg = rules[".leaflet-container"]["background"]
     found = {}

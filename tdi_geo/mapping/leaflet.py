@@ -10,7 +10,7 @@ documents:
 - :func:`layer_spec` — the view: the territories (encoded paths, style,
   tooltip texts), the selection outline, the legend and when to zoom.
 
-The fixed code in ``leaflet_map.js`` (read once from this package, never
+The fixed code in ``tdi_map.js`` (read once from this package, never
 generated) draws them with Leaflet's API and puts every text in the page as
 text (``textContent``, text nodes), never as HTML. A territory name from an
 imported file therefore cannot become a template, markup or script, in
@@ -70,14 +70,14 @@ _CONTEXT_STYLES = {
 
 @lru_cache(maxsize=1)
 def map_js() -> str:
-    """The map's JavaScript module (``leaflet_map.js``), read once."""
-    return (_HERE / "leaflet_map.js").read_text(encoding="utf-8")
+    """The map's JavaScript module (``tdi_map.js``), read once."""
+    return (_HERE / "tdi_map.js").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
 def map_css() -> str:
-    """The map's styles (``leaflet_map.css``: legend, tooltips, labels), read once."""
-    return (_HERE / "leaflet_map.css").read_text(encoding="utf-8")
+    """The map's styles (``tdi_map.css``: legend, tooltips, labels), read once."""
+    return (_HERE / "tdi_map.css").read_text(encoding="utf-8")
 
 
 def tooltip_parts(row, indicator_label: str) -> dict:

@@ -6,7 +6,7 @@ string (quantised, delta-encoded, zigzag, 5-bit chunks with a continuation
 bit, as Google's polyline algorithm, applied to lng/lat), about 5 characters
 per vertex. The 64 symbols are the URL-safe base64 alphabet, so the strings
 never contain characters that JSON or HTML would alter. The browser decodes
-them with a few lines of JS (``decode`` in ``leaflet_map.js``).
+them with a few lines of JS (``decode`` in ``tdi_map.js``).
 """
 
 from __future__ import annotations
