@@ -18,8 +18,15 @@ from tdi_geo.importers._columns import (
     normalize_header,
 )
 from tdi_geo.importers._parsers import numeric_text
-from tdi_geo.importers._read import HEADER_SCAN_ROWS, RawFile, clean_cells, has_invisible, has_nul
+from tdi_geo.importers._read import (
+    HEADER_SCAN_ROWS,
+    RawFile,
+    clean_cells,
+    has_invisible,
+    has_nul,
+)
 from tdi_geo.importers._report import ImportReport, column_of, rows_text, where
+from tdi_geo.xlsx_writer import column_letter
 
 
 def detect(grid: pd.DataFrame, overrides: dict[str, str], body_probe: int = 50):
@@ -94,16 +101,6 @@ def _missing_message(report: ImportReport, grid: pd.DataFrame, row: int, kind: s
     )
 
 
-def _column_label(position: int) -> str:
-    """Spreadsheet letters of a 0-based column position (0 → A, 27 → AB)."""
-    letters = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _duplicate_headers(report: ImportReport, headers: list[str], found: dict[str, str]) -> None:
     """An error for each used column whose header appears more than once: which one to read is unknown."""
     norms = [normalize_header(str(h)[:100]) for h in headers]
@@ -111,7 +108,7 @@ def _duplicate_headers(report: ImportReport, headers: list[str], found: dict[str
         norm = normalize_header(str(header)[:100])
         positions = [j for j, n in enumerate(norms) if n == norm]
         if len(positions) > 1:
-            letters = ", ".join(_column_label(j) for j in positions)
+            letters = ", ".join(column_letter(j) for j in positions)
             report.errors.append(
                 f"{where(report, report.header_row)} : colonnes en double : {_quoted(header)} apparaît "
                 f"{len(positions)} fois (colonnes {letters}) ; le fichier ne dit pas laquelle lire "
