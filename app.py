@@ -17,17 +17,8 @@ from app_panels import chronology, detail, kpis, map_view, regions_chart, search
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
 from tdi_geo import assets, export, export_formats, mapping, print_map, reference, view_params
 from tdi_geo.importers import current_dataset
-from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
-from tdi_geo.perimeters import perimeter_diff
-from tdi_geo.programme import (
-    DATASET_ENV,
-    dataset_summary,
-    default_date,
-    load_programme,
-    national_figures,
-    version_dates,
-    versions_table,
-)
+from tdi_geo.programme import DATASET_ENV, dataset_summary, default_date, load_programme, version_dates, versions_table
+from tdi_geo.view_model import selection_outline, state_key, view_model, zoom_bounds
 
 APP_ROOT = Path(__file__).resolve().parent
 IMPORT_WORKSPACE = Path(os.environ.get("TDI_GEO_WORKSPACE", APP_ROOT / "data" / "imports"))
@@ -56,20 +47,6 @@ def _dataset_stamp(dataset_dir: str | None) -> tuple:
 
         folder = default_dataset_dir()
     return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.csv"))) if folder.is_dir() else ()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _view(_prog, stamp, dataset_dir, state_key: tuple):
-    date, regions, pillar, statuses, fragile, documented, indicator = state_key
-    return build_view(
-        _prog, date, regions=regions, pillar=pillar, statuses=statuses,
-        fragile_only=fragile, documented_only=documented, indicator=indicator,
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _diff(_prog, stamp, dataset_dir, date_from: str, date_to: str, regions: tuple):
-    return diff_view(_prog, date_from, date_to, regions), perimeter_diff(_prog, date_from, date_to)
 
 
 def _export_view(prog, state: dict):
@@ -147,27 +124,22 @@ with tab_map:
         f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
     )
 
-    key = (
-        state["date"], tuple(state["regions"]), state["pillar"], tuple(state["statuses"]),
-        state["fragile_only"], state["documented_only"], state["indicator"],
-    )
+    # Everything that depends only on (dataset, view state) is computed once for
+    # every session (tdi_geo.view_model): a rerun for a view already seen costs a lookup.
     with st.spinner("Préparation de la carte…"):
         try:
-            view = _view(prog, stamp, dataset_dir, key)
-            if state["date_from"]:
-                shown, diff = _diff(prog, stamp, dataset_dir, state["date_from"], state["date"], tuple(state["regions"]))
-            else:
-                shown, diff = view, None
+            model = view_model(prog, state_key(state))
         except (ValueError, KeyError) as exc:
             text.notice(f"Vue impossible à construire : {exc}", "warning")
             st.stop()
+    shown = model.shown
 
     # The map goes first: its message reaches the browser before the KPIs' and
     # the sidebar's, so it is drawn while their code loads.
     kpi_box = st.container()
 
     # Territory: URL/selectbox value, replaced by a search pick or a click on the map (one-run triggers).
-    ids = shown["id"].tolist()
+    ids = model.names
     found = search_box.render(prog, state["date"])
     zoom_to = None
     if found:
@@ -184,7 +156,7 @@ with tab_map:
                         "warning")
     clicked = (st.session_state.get(MAP_KEY) or {}).get("click")
     if clicked:
-        hit = mapping.territory_at(mapping.to_display_coordinates(shown), clicked["lat"], clicked["lng"])
+        hit = mapping.territory_at(model.display, clicked["lat"], clicked["lng"])
         if hit:
             st.session_state[sidebar.TERRITORY_KEY] = hit
     table_view.apply_pick(sidebar.TERRITORY_KEY)  # a row selected in the table
@@ -194,37 +166,25 @@ with tab_map:
                     "aucun territoire sélectionné.", "warning")
         st.session_state[sidebar.TERRITORY_KEY] = selected = ""
 
-    if state["date_from"]:
-        colored, legend = mapping.color_diff(shown, state["date_from"], state["date"])
-        value_label = "Évolution"
-    else:
-        colored, legend = mapping.color_view(shown, state["indicator"], state["scheme"])
-        value_label = INDICATORS[state["indicator"]]["label"]
-
     map_col, side_col = st.columns([0.68, 0.32], gap="medium")
     with map_col:
         if shown.empty:
             st.info("Aucun territoire ne correspond à ces filtres.")
-        fit_key, fit_bounds = repr((key[:-1], state["date_from"])), None if state["regions"] else mapping.NATIONAL_BOUNDS
+        fit = None
         if zoom_to:  # a search zooms to the territory it found
-            west, south, east, north = mapping.to_display_coordinates(shown[shown["id"] == zoom_to]).total_bounds
-            fit_key, fit_bounds = repr((fit_key, found["kind"], found["key"])), [[south, west], [north, east]]
-        layer = mapping.layer_spec(
-            colored, legend, value_label, selected=selected, fit_key=fit_key,  # not the indicator: recolouring keeps the zoom
-            fit_bounds=fit_bounds,
-        )
-        map_view.render(layer, tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
+            fit = {"key": repr((model.layer["fit"]["key"], found["kind"], found["key"])),
+                   "bounds": zoom_bounds(model, zoom_to)}
+        outline = selection_outline(model, selected) if selected else None
+        map_view.render(model.layer, model.layer_key, selection=(selected, outline) if outline else None, fit=fit,
+                        tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
         # Right after the map: the frontend shows nothing of a run until the code of
         # every element type in it has loaded, so the metrics' modules must be asked
         # for in the same round as the widgets', not after the sidebar.
-        if not state["date_from"]:
+        if model.kpis is not None:
             with kpi_box:
-                kpis.render(
-                    national_kpis(prog, state["date"], territory_ids=view["id"].tolist(), pillar=state["pillar"]),
-                    national_figures(prog, state["date"]),
-                    filtered=len(view) != row["territories"] or bool(state["pillar"]),
-                    date_label=mapping.format_date(state["date"]),
-                )
+                kpis.render(model.kpis, model.figures,
+                            filtered=len(model.view) != row["territories"] or bool(state["pillar"]),
+                            date_label=mapping.format_date(state["date"]))
         stem = view_params.file_stem(state)  # the HTTP routes name their files the same way
         downloads = st.container(horizontal=True, vertical_alignment="center")
         downloads.download_button(
@@ -261,25 +221,23 @@ with tab_map:
             )
         text.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, "
                      "coordonnées WGS84 réelles).", where=downloads)
-        if diff is not None:
+        if model.diff is not None:
             for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
-                names = [item["name"] for item in diff[kind] if item["id"] in set(ids)]
+                names = [item["name"] for item in model.diff[kind] if item["id"] in ids]
                 text.caption(", ".join(names) if names else "aucun", bold_prefix=f"{title} ({len(names)}) :")
 
     with side_col:
-        names = dict(zip(shown["id"], shown["name"]))
-        options = ["", *sorted(ids, key=lambda i: (names[i].casefold(), i))]
         territory = st.selectbox(
-            "Territoire", options, key=sidebar.TERRITORY_KEY,
-            format_func=lambda i: names.get(i, "Choisir un territoire (ou cliquer sur la carte)"),
+            "Territoire", ["", *model.options], key=sidebar.TERRITORY_KEY,
+            format_func=lambda i: model.names.get(i, "Choisir un territoire (ou cliquer sur la carte)"),
         )
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
     chronology.render(prog, stamp, dataset_dir)  # below the map, drawn only when opened
 
     # Below the map: its text alternative (the same rows), then the régions compared (all régions, other filters).
-    table_view.render(shown, selected=territory, file_stem=view_params.file_stem(state))
-    regions_chart.render(_view(prog, stamp, dataset_dir, (key[0], (), *key[2:])), chosen_regions=state["regions"])
+    table_view.render(shown, selected=territory, file_stem=view_params.file_stem(state), table=model.table)
+    regions_chart.render(prog, state_key({**state, "regions": [], "date_from": None}), chosen_regions=state["regions"])
 
 # The widgets must agree with the state read before them; if a widget repaired
 # its value, draw again once (never in a loop).

@@ -7,17 +7,28 @@ reach the chart only as data values (Vega draws them as text).
 
 A click on a région's bar sets the sidebar's région filter to that région
 (:func:`apply_pick`, at the start of the next run, before the widgets exist).
+
+The expander is lazy (``on_change="rerun"``): nothing is computed until a
+visitor opens it. Then the chart's Vega-Lite specification is built once per
+dataset, view, measure and outlined régions, and shared by every session:
+Altair's schema validation costs about 100 ms a chart, too much to pay on
+every rerun of every visitor.
 """
 
 from __future__ import annotations
+
+import copy
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from tdi_geo.mapping.fmt import format_number
+from tdi_geo.programme import per_dataset
 from tdi_geo.summaries import DOCUMENTED, ILLUSTRATIVE, REGION_MEASURES, national_reference, region_parts
+from tdi_geo.view_model import view_model
 
+EXPANDER_KEY = "regions_compare"
 CHART_KEY = "regions_chart"
 MEASURE_KEY = "w_region_measure"
 _SELECTION = "region_pick"
@@ -93,32 +104,55 @@ def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str])
     return alt.layer(bars, rule, label).properties(height=max(120, 24 * len(order) + 30))
 
 
-def render(view, *, chosen_regions: list[str]) -> None:
-    """Draw the measure picker and the chart of ``view`` (every région, the page's other filters).
+@per_dataset(store="views", shared=True)
+def chart_spec(prog, view_key: tuple, measure: str, chosen: tuple) -> dict:
+    """The chart of a view (no région filter) as a Vega-Lite dict, with its caption; shared read-only.
+
+    Returns
+    -------
+    dict
+        ``{"spec": dict or None (no territory), "caption": str}``.
+    """
+    view = view_model(prog, view_key).view
+    parts = region_parts(view, measure)
+    if parts.empty:
+        return {"spec": None, "caption": ""}
+    reference = national_reference(view, measure)
+    if measure == "engaged_share":
+        shown_value = f"{format_number(100 * reference['value'])} %"
+    else:
+        digits = 2 if measure == "funding_per_inhabitant" else 1
+        shown_value = f"{format_number(reference['value'], digits)} {REGION_MEASURES[measure]['unit']}"
+    caption = (f"Toutes les régions, avec les autres filtres de la carte. Ligne orange : "
+               f"{reference['label'].lower()} ({shown_value}). "
+               "Parties claires en pointillé : territoires illustratifs. "
+               "Cliquez sur une barre pour filtrer la carte sur cette région.")
+    return {"spec": chart(parts, reference, measure, list(chosen)).to_dict(), "caption": caption}
+
+
+def render(prog, view_key: tuple, *, chosen_regions: list[str]) -> None:
+    """Draw the expander: the measure picker and the chart (every région, the page's other filters).
 
     Parameters
     ----------
-    view : DataFrame
-        A :func:`tdi_geo.indicators.build_view` frame without région filter.
+    prog : Programme
+    view_key : tuple
+        :func:`tdi_geo.view_model.state_key` of the page's state without
+        région filter nor comparison.
     chosen_regions : list of str
         The page's région filter (outlined bars).
     """
-    with st.expander("Régions comparées", expanded=False):
+    box = st.expander("Régions comparées", key=EXPANDER_KEY, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         measure = st.selectbox("Mesure comparée", list(REGION_MEASURES), key=MEASURE_KEY,
                                format_func=lambda k: REGION_MEASURES[k]["label"])
-        parts = region_parts(view, measure)
-        if parts.empty:
+        drawn = chart_spec(prog, view_key, measure, tuple(sorted(chosen_regions)))
+        if drawn["spec"] is None:
             st.info("Aucun territoire ne correspond à ces filtres.")
             return
-        reference = national_reference(view, measure)
-        if measure == "engaged_share":
-            shown_value = f"{format_number(100 * reference['value'])} %"
-        else:
-            shown_value = f"{format_number(reference['value'], 2 if measure == 'funding_per_inhabitant' else 1)} {REGION_MEASURES[measure]['unit']}"
-        st.caption(f"Toutes les régions, avec les autres filtres de la carte. Ligne orange : "
-                   f"{reference['label'].lower()} ({shown_value}). "
-                   "Parties claires en pointillé : territoires illustratifs. "
-                   "Cliquez sur une barre pour filtrer la carte sur cette région.")
-        st.altair_chart(chart(parts, reference, measure, chosen_regions), key=CHART_KEY,
-                        on_select="rerun", selection_mode=_SELECTION,
-                        width="stretch")
+        st.caption(drawn["caption"])
+        # A copy: Streamlit adds its own keys (selection, theme) to the specification it is given.
+        st.vega_lite_chart(copy.deepcopy(drawn["spec"]), key=CHART_KEY, on_select="rerun",
+                           selection_mode=_SELECTION, width="stretch")

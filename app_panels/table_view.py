@@ -58,7 +58,7 @@ def _highlight(table, selected_row: int | None):
     return table.style.apply(style, axis=1)
 
 
-def render(shown, *, selected: str, file_stem: str) -> None:
+def render(shown, *, selected: str, file_stem: str, table=None) -> None:
     """Draw the table of ``shown`` (the map's frame) with its CSV and Excel downloads.
 
     Parameters
@@ -69,10 +69,14 @@ def render(shown, *, selected: str, file_stem: str) -> None:
         The page's selected territory id ("" if none), highlighted.
     file_stem : str
         Name of the downloaded files, without extension (as the map's downloads).
+    table : DataFrame, optional
+        :func:`tdi_geo.summaries.table_frame` of ``shown`` when already built
+        (the shared view model holds it); read-only.
     """
     if shown.empty:  # the map already says « Aucun territoire ne correspond à ces filtres »
         return
-    table = table_frame(shown)
+    if table is None:
+        table = table_frame(shown)
     ids = shown["id"].astype(str).tolist()
     selected_row = ids.index(selected) if selected in ids else None
     st.session_state[_IDS] = ids

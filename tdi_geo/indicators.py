@@ -23,6 +23,7 @@ from tdi_geo.programme import (
     Programme,
     check_pillar,
     members_at,
+    per_dataset,
     parse_date,
     projects_at,
     status_at,
@@ -61,6 +62,7 @@ def check_indicator(indicator: str) -> str:
     return indicator
 
 
+@per_dataset
 def territory_population(prog: Programme, date) -> pd.Series:
     """Population (municipal, reference COG) of each territory at ``date``."""
     members = members_at(prog, date)
@@ -75,6 +77,7 @@ def territory_population(prog: Programme, date) -> pd.Series:
     return pd.Series(pop, index=members["territory_id"]).groupby(level=0).sum().astype("int64")
 
 
+@per_dataset
 def territory_indicators(prog: Programme, date, pillar: str | None = None) -> pd.DataFrame:
     """Indicators of every territory present at ``date``.
 

@@ -11,7 +11,9 @@ dated states (``territory_states.csv``) may change from a version on. Geometry l
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from tdi_geo import PROGRAMME_DIR
+from tdi_geo.memo import BoundedCache
 
 #: The programme's pillars. The first four date from the launch (22 Nov 2018);
 #: « Transition écologique » was announced as the fifth on 24 Sept 2019.
@@ -106,6 +109,39 @@ class Programme:
     territory_states: pd.DataFrame
     dataset_dir: Path
     meta: dict = field(default_factory=dict)
+    #: Results derived from these tables (:func:`per_dataset`), bounded: a
+    #: query date can be any instant (OGC ``datetime``), so the key space is open.
+    derived: BoundedCache = field(default_factory=lambda: BoundedCache(max_entries=512), repr=False)
+    #: Whole page views (:func:`tdi_geo.view_model.view_model`, about 1 MB each):
+    #: fewer, and dropped after half an hour (filter combinations are many).
+    views: BoundedCache = field(default_factory=lambda: BoundedCache(max_entries=32, ttl=1800), repr=False)
+
+
+def per_dataset(func=None, *, store: str = "derived", shared: bool = False):
+    """Compute ``func(prog, *args)`` once per loaded dataset and arguments.
+
+    Every session and every view of a dataset asks the same questions (who is
+    a member at this date, which status, which projects): the answer is kept
+    in the programme's own bounded cache (``store``: ``derived`` for tables,
+    ``views`` for whole page views), so a dataset replaced on disk (a new
+    :class:`Programme`) starts afresh. Frames come back as shallow copies
+    (copy-on-write: a caller's changes never reach the cache), other values as
+    deep copies, unless ``shared`` (immutable results handed out as they are).
+    """
+    if func is None:
+        return functools.partial(per_dataset, store=store, shared=shared)
+
+    @functools.wraps(func)
+    def wrapper(prog: Programme, *args, **kwargs):
+        key = (func.__module__, func.__qualname__, args, tuple(sorted(kwargs.items())))
+        value = getattr(prog, store).get_or_compute(key, lambda: func(prog, *args, **kwargs))
+        if shared:
+            return value
+        if isinstance(value, pd.DataFrame | pd.Series):
+            return value.copy(deep=False)
+        return copy.deepcopy(value)
+
+    return wrapper
 
 
 def default_dataset_dir() -> Path:
@@ -227,6 +263,7 @@ def _valid_at(frame: pd.DataFrame, date: str) -> pd.Series:
     return starts & ends
 
 
+@per_dataset
 def members_at(prog: Programme, date) -> pd.DataFrame:
     """Membership rows valid at ``date`` (``valid_from <= date < valid_to``)."""
     date = parse_date(date)
@@ -234,6 +271,7 @@ def members_at(prog: Programme, date) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+@per_dataset
 def territory_states_at(prog: Programme, date) -> pd.DataFrame:
     """Every territory with the attributes valid at ``date``, present or not.
 
@@ -270,6 +308,7 @@ def territory_states_at(prog: Programme, date) -> pd.DataFrame:
     return out
 
 
+@per_dataset
 def territories_at(prog: Programme, date) -> pd.DataFrame:
     """Territories that have at least one member at ``date``, with their attributes at that date.
 
@@ -288,6 +327,7 @@ def territory_record(prog: Programme, territory_id: str, date) -> dict | None:
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
+@per_dataset
 def status_at(prog: Programme, date) -> pd.DataFrame:
     """Status and fragile flag of every territory present at ``date``.
 
@@ -315,6 +355,7 @@ def status_at(prog: Programme, date) -> pd.DataFrame:
     return out
 
 
+@per_dataset
 def projects_at(prog: Programme, date, pillar: str | None = None) -> pd.DataFrame:
     """Projects dated on or before ``date`` of territories present at ``date``,
     optionally of one pillar."""
@@ -335,6 +376,7 @@ def check_pillar(pillar: str) -> str:
     return pillar
 
 
+@per_dataset
 def versions_table(prog: Programme) -> list[dict]:
     """One row per perimeter version: date, label, number of territories, and
     how many are documented (not illustrative) or illustrative."""
@@ -356,6 +398,7 @@ def versions_table(prog: Programme) -> list[dict]:
     return rows
 
 
+@per_dataset
 def national_figures(prog: Programme, date) -> dict:
     """Sourced national figures recorded for ``date`` (empty if none)."""
     date = parse_date(date)

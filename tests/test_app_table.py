@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from app_panels.regions_chart import CHART_KEY, MEASURE_KEY
+from app_panels.regions_chart import CHART_KEY, EXPANDER_KEY, MEASURE_KEY
 from app_panels.table_view import TABLE_KEY
 from tdi_geo import export
 from tdi_geo.indicators import build_view
@@ -77,6 +77,9 @@ def test_clicking_a_region_bar_filters_the_map(app, prog):
 @pytest.mark.parametrize("measure", list(REGION_MEASURES))
 def test_every_measure_draws_a_chart(app, measure):
     at = app()
+    assert not (at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")), "closed, the chart costs nothing"
+    at.session_state[EXPANDER_KEY] = True  # the visitor opens « Régions comparées »
+    at.run()
     at.selectbox(key=MEASURE_KEY).set_value(measure).run()
     assert not at.exception
     charts = at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart")

@@ -27,6 +27,7 @@ from tdi_geo.mapping.leaflet import (
     FLAG_FRAGILE,
     FLAG_ILLUSTRATIVE,
     FLAG_PARTIAL,
+    SELECTED_STYLE,
     TOOLTIP_TEXTS,
     base_spec,
     context_paths,
@@ -55,7 +56,7 @@ from tdi_geo.mapping.style import (
 
 __all__ = [
     "CONTEXT_DECIMALS", "DIFF_STYLES", "DISPLAY_DECIMALS", "DROM_INSETS", "FLAG_FRAGILE", "FLAG_ILLUSTRATIVE",
-    "FLAG_PARTIAL", "ILLUSTRATIVE_LABEL", "NATIONAL_BOUNDS", "NO_DATA_COLOR", "NO_DATA_LABEL", "SCHEMES",
+    "FLAG_PARTIAL", "ILLUSTRATIVE_LABEL", "SELECTED_STYLE", "NATIONAL_BOUNDS", "NO_DATA_COLOR", "NO_DATA_LABEL", "SCHEMES",
     "SEQUENTIAL", "STATUS_COLORS", "TOOLTIP_TEXTS", "base_spec", "classify", "color_diff", "color_view",
     "context_paths", "decode_path", "display_features", "encode_paths", "feature_style", "format_date",
     "format_euros", "format_number", "format_value", "inset_frames", "layer_spec", "legend_spec", "map_css",

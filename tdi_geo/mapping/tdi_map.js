@@ -178,9 +178,37 @@ export function drawStandalone(box) {
 const MAP_LABEL = "Carte des Territoires d'industrie : les mêmes données se lisent au clavier " +
     "dans le « Tableau des territoires de la vue », sous la carte, et dans la liste « Territoire »";
 
+// Large parts of the element's data (the base map, the view's layer) travel
+// once per page: the server sends a part with its key the first time, then
+// only the key. Kept here for the page's lifetime (the last few keys); a key
+// the page does not hold (a message skipped by a fast rerun) is asked for
+// again with the "missing" trigger, and the server sends the part back.
+const PARTS = globalThis.__tdiMapParts || (globalThis.__tdiMapParts = new Map());
+const KEEP_PARTS = 8;
+
+function part(key, value) {
+    const known = value || PARTS.get(key);
+    if (known) {  // most recently used last; the oldest go first
+        PARTS.delete(key);
+        PARTS.set(key, known);
+        while (PARTS.size > KEEP_PARTS) { PARTS.delete(PARTS.keys().next().value); }
+    }
+    return known;
+}
+
+// The selected territory's outline, above the layer, redrawn when either changes.
+function drawSelection(L, map, box, selection, k) {
+    if (box.tdiSelection) { map.removeLayer(box.tdiSelection); box.tdiSelection = null; }
+    if (selection && selection.parts) {
+        box.tdiSelection = L.polygon(decodeParts(selection.parts, k),
+            Object.assign({}, selection.style, {interactive: false})).addTo(map);
+    }
+}
+
 // The app's element (Streamlit components v2): the base map is drawn once (or
 // when the tiles toggle changes); each rerun that changes the view swaps the
-// layer without recreating the map (no flicker, zoom kept).
+// layer without recreating the map (no flicker, zoom kept); the selection and
+// the zoom are the visitor's own and change on their own.
 export default function (component) {
     const { data, parentElement, setTriggerValue } = component;
     let box = parentElement.querySelector(".tdi-map");
@@ -193,28 +221,44 @@ export default function (component) {
         parentElement.appendChild(box);
     }
     box.style.height = data.height + "px";
+    const cleanup = () => {
+        if (box.tdiMap) { box.tdiMap.remove(); box.tdiMap = null; box.tdiLayer = null; box.tdiSelection = null; }
+    };
+    const base = part(data.base_key, data.base);
+    const layer = part(data.layer_key, data.layer);
+    if (!base || !layer) {
+        setTriggerValue("missing", [base ? null : data.base_key, layer ? null : data.layer_key].filter(Boolean));
+        return cleanup;
+    }
     Promise.all([load(data.leaflet_js), load(data.leaflet_css, true)]).then(() => {
         const L = window.L;
         if (box.dataset.base !== data.base_key || !box.tdiMap) {
             if (box.tdiMap) { box.tdiMap.remove(); }
-            box.tdiMap = drawBase(L, box, data.base);
+            box.tdiMap = drawBase(L, box, base);
             box.dataset.base = data.base_key;
             delete box.dataset.layer;
             delete box.dataset.fit;
+            delete box.dataset.selection;
             window.map = box.tdiMap;  // for tests and benchmarks
         }
         const map = box.tdiMap;
-        if (box.dataset.layer === data.layer_key) { return; }
-        if (box.tdiLayer) { map.removeLayer(box.tdiLayer); }
-        box.tdiLayer = drawLayer(L, map, data.layer, (latlng) => setTriggerValue("click", {lat: latlng.lat, lng: latlng.lng}));
-        box.tdiLayer.addTo(map);
-        box.dataset.layer = data.layer_key;
-        if (box.dataset.fit !== data.layer.fit.key) {
-            box.dataset.fit = data.layer.fit.key;
-            fitView(L, map, data.layer, box.tdiLayer);
+        if (box.dataset.layer !== data.layer_key) {
+            if (box.tdiLayer) { map.removeLayer(box.tdiLayer); }
+            box.tdiLayer = drawLayer(L, map, layer, (latlng) => setTriggerValue("click", {lat: latlng.lat, lng: latlng.lng}));
+            box.tdiLayer.addTo(map);
+            box.dataset.layer = data.layer_key;
+            delete box.dataset.selection;
+        }
+        const selectionKey = data.layer_key + "|" + (data.selection ? data.selection.id : "");
+        if (box.dataset.selection !== selectionKey) {
+            drawSelection(L, map, box, data.selection, layer.k);
+            box.dataset.selection = selectionKey;
+        }
+        const fit = data.fit || layer.fit;
+        if (box.dataset.fit !== fit.key) {
+            box.dataset.fit = fit.key;
+            fitView(L, map, {fit: fit}, box.tdiLayer);
         }
     });
-    return () => {
-        if (box.tdiMap) { box.tdiMap.remove(); box.tdiMap = null; box.tdiLayer = null; }
-    };
+    return cleanup;
 }

@@ -1,0 +1,153 @@
+"""Everything the map page shows for one view, computed once per dataset and view state.
+
+A view state (date, régions, pillar, statuses, flags, indicator, classes,
+comparison date) names one page; every visitor who asks for it gets the same
+territories, colours, legend, map data, figures and table. :func:`view_model`
+builds them once and keeps them in the dataset's bounded view cache
+(:attr:`tdi_geo.programme.Programme.views`), so a rerun for a state already
+seen costs a dictionary lookup, whichever session asks.
+
+What differs per visitor (the selected territory, a search's zoom) is not
+here: :func:`selection_outline` draws a selection from the shared data.
+
+The objects returned are shared between sessions: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from tdi_geo import mapping
+from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
+from tdi_geo.perimeters import perimeter_diff
+from tdi_geo.programme import Programme, national_figures, per_dataset, versions_table
+from tdi_geo.summaries import table_frame
+
+__all__ = ["ViewModel", "data_key", "selection_outline", "state_key", "view_model"]
+
+#: The state fields that change what the page shows (not the tiles, not the territory).
+STATE_FIELDS = ("date", "regions", "pillar", "statuses", "fragile_only", "documented_only", "indicator",
+                "scheme", "date_from")
+
+
+def state_key(state: Mapping) -> tuple:
+    """A hashable, canonical key of a view state (lists become sorted tuples).
+
+    >>> state_key({"date": "2019-09-24", "regions": ["84", "53"], "pillar": None, "statuses": [],
+    ...            "fragile_only": False, "documented_only": False, "indicator": "status",
+    ...            "scheme": "quantiles", "date_from": None})
+    ('2019-09-24', ('53', '84'), None, (), False, False, 'status', 'quantiles', None)
+    """
+    def canonical(name, value):
+        if name in ("regions", "statuses"):
+            return tuple(sorted(str(v) for v in value or ()))
+        if name in ("fragile_only", "documented_only"):
+            return bool(value)
+        return value or None if name in ("pillar", "date_from") else value
+
+    return tuple(canonical(name, state.get(name)) for name in STATE_FIELDS)
+
+
+def data_key(value) -> str:
+    """A short fingerprint of JSON-ready data (the browser redraws a part only when it changes)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, eq=False)
+class ViewModel:
+    """One view of the page, shared read-only by every session that shows it."""
+
+    key: tuple
+    view: gpd.GeoDataFrame  #: :func:`~tdi_geo.indicators.build_view` (figures, régions chart)
+    shown: gpd.GeoDataFrame  #: what the map draws: the view, or the comparison frame
+    diff: dict | None  #: :func:`~tdi_geo.perimeters.perimeter_diff` in comparison mode
+    display: gpd.GeoDataFrame  #: ``shown`` in display coordinates (clicks, zoom, outlines)
+    layer: dict  #: :func:`tdi_geo.mapping.layer_spec`, without selection
+    layer_key: str
+    value_label: str
+    kpis: dict | None  #: :func:`~tdi_geo.indicators.national_kpis` (None when comparing)
+    figures: dict  #: published national figures of the date
+    version: dict  #: the date's row of :func:`~tdi_geo.programme.versions_table`
+    names: dict  #: territory id → name, for the map's territories
+    options: list  #: territory ids sorted by name (the « Territoire » list)
+    table: pd.DataFrame  #: :func:`~tdi_geo.summaries.table_frame` of ``shown``
+    _outlines: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.names)
+
+
+@per_dataset(store="views", shared=True)
+def view_model(prog: Programme, key: tuple) -> ViewModel:
+    """The page's view for ``key`` (:func:`state_key`), computed once per dataset.
+
+    Raises
+    ------
+    ValueError, KeyError
+        The state names an unknown date, région, status or indicator (French message).
+    """
+    state = dict(zip(STATE_FIELDS, key))
+    date, date_from = state["date"], state["date_from"]
+    view = build_view(
+        prog, date, regions=state["regions"], pillar=state["pillar"], statuses=state["statuses"],
+        fragile_only=state["fragile_only"], documented_only=state["documented_only"], indicator=state["indicator"],
+    )
+    if date_from:
+        shown = diff_view(prog, date_from, date, state["regions"])
+        diff = perimeter_diff(prog, date_from, date)
+        colored, legend = mapping.color_diff(shown, date_from, date)
+        value_label, kpis = "Évolution", None
+    else:
+        shown, diff = view, None
+        colored, legend = mapping.color_view(view, state["indicator"], state["scheme"])
+        value_label = INDICATORS[state["indicator"]]["label"]
+        kpis = national_kpis(prog, date, territory_ids=view["id"].tolist(), pillar=state["pillar"])
+    # The zoom follows the view (date, filters, comparison), not the indicator or
+    # the classes: recolouring keeps the reader's zoom.
+    fit_key = repr((key[:6], date_from))
+    layer = mapping.layer_spec(colored, legend, value_label, fit_key=fit_key,
+                               fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS)
+    names = dict(zip(shown["id"].astype(str), shown["name"].astype(str)))
+    version = next((row for row in versions_table(prog) if row["date"] == date), None)
+    if version is None:
+        raise ValueError(f"Date de version inconnue : « {date} ».")
+    return ViewModel(
+        key=key, view=view, shown=shown, diff=diff,
+        display=mapping.to_display_coordinates(shown), layer=layer, layer_key=data_key(layer),
+        value_label=value_label, kpis=kpis, figures=national_figures(prog, date), version=version,
+        names=names, options=sorted(names, key=lambda i: (names[i].casefold(), i)),
+        table=table_frame(shown),
+    )
+
+
+def selection_outline(model: ViewModel, territory_id: str) -> list | None:
+    """The encoded outline of one territory of the view (display coordinates), or None.
+
+    Computed once per territory and view (a selection is a per-visitor choice
+    over shared data).
+    """
+    if territory_id not in model.names:
+        return None
+    outline = model._outlines.get(territory_id)
+    if outline is None:
+        chosen = model.display[model.display["id"].astype(str) == territory_id]
+        outline = mapping.encode_paths(chosen.geometry.values, mapping.DISPLAY_DECIMALS)[0] or []
+        model._outlines[territory_id] = outline
+    return outline or None
+
+
+def zoom_bounds(model: ViewModel, territory_id: str) -> list | None:
+    """``[[south, west], [north, east]]`` of one territory as drawn, or None if not in the view."""
+    chosen = model.display[model.display["id"].astype(str) == territory_id]
+    if chosen.empty:
+        return None
+    west, south, east, north = chosen.total_bounds
+    return [[south, west], [north, east]]
