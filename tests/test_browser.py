@@ -152,3 +152,21 @@ def test_searching_a_commune_highlights_its_territory_and_puts_it_in_the_url(pag
     page.locator(f"{MAP} path.tdi-selected").wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("heading", name=match["territory"]["name"]).wait_for(timeout=TIMEOUT_MS)
     assert page.blocked == []
+
+
+def test_a_page_that_lost_the_map_data_asks_for_it_again_and_still_draws_the_view(page, app_url, prog):
+    """The base map and the layer are sent once per page, then by key; a page without them asks back."""
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    bretagne = set(build_view(prog, "2019-09-24", regions=["53"])["id"])
+    assert _wait_for_ids(page, bretagne) == bretagne
+    # As if the message that carried a part had been skipped by a fast rerun.
+    page.evaluate("globalThis.__tdiMapParts.clear(); window.map.remove(); "
+                  "document.querySelector('.tdi-map').tdiMap = null")
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    box.locator("input").first.click()
+    box.locator("input").first.fill("Normandie")
+    page.wait_for_timeout(300)
+    box.locator("input").first.press("Enter")
+    both = set(build_view(prog, "2019-09-24", regions=["28", "53"])["id"])
+    assert _wait_for_ids(page, both) == both
+    assert page.evaluate("globalThis.__tdiMapParts.size") >= 2, "the page holds the base map and the layer again"
