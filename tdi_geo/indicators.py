@@ -224,9 +224,7 @@ def build_view(
         check_pillar(pillar)
     check_indicator(indicator)
 
-    geoms = territory_geometries(prog, date, resolution)
-    values = territory_indicators(prog, date, pillar).drop(columns="population")
-    view = geoms.merge(values, on="id", how="left").merge(territory_member_lists(prog, date), on="id", how="left")
+    view = _full_view(prog, date, pillar or None, resolution)
     mask = pd.Series(True, index=view.index)
     if regions:
         mask &= view["region"].isin(regions)
@@ -239,11 +237,6 @@ def build_view(
     if documented_only:
         mask &= view["provenance"] != "illustrative"
     view = view[mask].reset_index(drop=True)
-    view["region_name"] = view["region"].map(known_regions)
-    view["provenance_label"] = view["provenance"].map(PROVENANCES)
-    view["illustrative"] = view["provenance"] == "illustrative"
-    view["date"] = date
-    view = gpd.GeoDataFrame(view, geometry="geometry", crs="EPSG:4326")
     view.attrs["tdi_view"] = {
         "date": date,
         "regions": regions,
@@ -255,6 +248,23 @@ def build_view(
         "dataset": str(prog.meta.get("name") or prog.dataset_dir.name),
     }
     return view
+
+
+@per_dataset
+def _full_view(prog: Programme, date: str, pillar: str | None, resolution: str) -> gpd.GeoDataFrame:
+    """Every territory present at ``date`` with its shape, indicators and member lists, unfiltered.
+
+    Computed once per dataset, date, pillar and resolution: a filtered view
+    (régions, statuses, flags) is a row mask over it.
+    """
+    geoms = territory_geometries(prog, date, resolution)
+    values = territory_indicators(prog, date, pillar).drop(columns="population")
+    view = geoms.merge(values, on="id", how="left").merge(territory_member_lists(prog, date), on="id", how="left")
+    view["region_name"] = view["region"].map(reference.region_names())
+    view["provenance_label"] = view["provenance"].map(PROVENANCES)
+    view["illustrative"] = view["provenance"] == "illustrative"
+    view["date"] = date
+    return gpd.GeoDataFrame(view, geometry="geometry", crs="EPSG:4326")
 
 
 def diff_view(prog, date_from: str, date_to: str, regions=(), resolution: str = "web") -> gpd.GeoDataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from tdi_geo import reference
-from tdi_geo.programme import Programme, members_at, parse_date, territories_at, territory_states_at
+from tdi_geo.programme import Programme, members_at, parse_date, per_dataset, territories_at, territory_states_at
 
 _GEOMETRY_COLUMNS = ["id", "name", "region", "provenance", "partial", "n_epci", "n_communes", "population", "geometry"]
 
@@ -112,7 +112,7 @@ def territory_geometries(prog: Programme, date, resolution: str = "web") -> gpd.
     >>> gdf.crs.to_epsg()
     4326
     """
-    return _territory_geometries(prog, parse_date(date), resolution).copy()
+    return _territory_geometries(prog, parse_date(date), resolution).copy(deep=False)  # copy-on-write
 
 
 def _member_sets(prog: Programme, date: str) -> dict[str, frozenset]:
@@ -205,6 +205,7 @@ def territory_members(prog: Programme, territory_id: str, date) -> pd.DataFrame:
 LIST_SEPARATOR = " ; "
 
 
+@per_dataset
 def territory_member_lists(prog: Programme, date) -> pd.DataFrame:
     """Member EPCIs and source URLs of every territory at ``date``, as text lists.
 

@@ -114,7 +114,8 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
     # the classes: recolouring keeps the reader's zoom.
     fit_key = repr((key[:6], date_from))
     layer = mapping.layer_spec(colored, legend, value_label, fit_key=fit_key,
-                               fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS)
+                               fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
+                               shapes=None if date_from else date_shapes(prog, date))
     names = dict(zip(shown["id"].astype(str), shown["name"].astype(str)))
     version = next((row for row in versions_table(prog) if row["date"] == date), None)
     if version is None:
@@ -128,6 +129,16 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
     )
 
 
+@per_dataset(shared=True)
+def date_shapes(prog: Programme, date: str) -> dict[str, list]:
+    """Every territory of ``date`` encoded for the browser (:func:`tdi_geo.mapping.encoded_shapes`), once.
+
+    The views of a date draw subsets of these shapes: a new filter costs a
+    lookup per territory instead of encoding its vertices again.
+    """
+    return mapping.encoded_shapes(build_view(prog, date))
+
+
 def selection_outline(model: ViewModel, territory_id: str) -> list | None:
     """The encoded outline of one territory of the view (display coordinates), or None.
 
@@ -139,7 +150,7 @@ def selection_outline(model: ViewModel, territory_id: str) -> list | None:
     outline = model._outlines.get(territory_id)
     if outline is None:
         chosen = model.display[model.display["id"].astype(str) == territory_id]
-        outline = mapping.encode_paths(chosen.geometry.values, mapping.DISPLAY_DECIMALS)[0] or []
+        outline = mapping.encode_paths(chosen.geometry.values, mapping.DISPLAY_DECIMALS)[0] if len(chosen) else []
         model._outlines[territory_id] = outline
     return outline or None
 

@@ -32,6 +32,7 @@ from tdi_geo.mapping.leaflet import (
     base_spec,
     context_paths,
     display_features,
+    encoded_shapes,
     layer_spec,
     legend_spec,
     map_css,
@@ -58,7 +59,7 @@ __all__ = [
     "CONTEXT_DECIMALS", "DIFF_STYLES", "DISPLAY_DECIMALS", "DROM_INSETS", "FLAG_FRAGILE", "FLAG_ILLUSTRATIVE",
     "FLAG_PARTIAL", "ILLUSTRATIVE_LABEL", "SELECTED_STYLE", "NATIONAL_BOUNDS", "NO_DATA_COLOR", "NO_DATA_LABEL", "SCHEMES",
     "SEQUENTIAL", "STATUS_COLORS", "TOOLTIP_TEXTS", "base_spec", "classify", "color_diff", "color_view",
-    "context_paths", "decode_path", "display_features", "encode_paths", "feature_style", "format_date",
+    "context_paths", "decode_path", "display_features", "encode_paths", "encoded_shapes", "feature_style", "format_date",
     "format_euros", "format_number", "format_value", "inset_frames", "layer_spec", "legend_spec", "map_css",
     "map_js", "script_json", "standalone_html", "territory_at", "to_display_coordinates", "tooltip_parts",
 ]

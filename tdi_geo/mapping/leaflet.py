@@ -27,10 +27,12 @@ The same code draws the map in the app (a components-v2 element, see
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from tdi_geo import reference
@@ -104,8 +106,19 @@ def tooltip_parts(row, indicator_label: str) -> dict:
     }
 
 
-def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
+def display_features(colored: gpd.GeoDataFrame, indicator_label: str, shapes: Mapping | None = None) -> dict:
     """What the browser needs to draw a coloured view, compactly.
+
+    Parameters
+    ----------
+    colored : GeoDataFrame
+        From :func:`~tdi_geo.mapping.color_view` or :func:`~tdi_geo.mapping.color_diff`.
+    indicator_label : str
+        Label of the value shown in tooltips.
+    shapes : mapping, optional
+        Territory id → its shape already encoded in display coordinates
+        (:func:`encoded_shapes`), shared by every view of a date; shapes are
+        encoded here when not given.
 
     Returns
     -------
@@ -117,9 +130,11 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
         (:func:`tooltip_parts`).
     """
     check_frame(colored, "colored")
-    display = to_display_coordinates(colored, "region")
-    records = display.drop(columns="geometry").to_dict("records")
-    encoded = encode_paths(display.geometry.values, DISPLAY_DECIMALS)
+    records = pd.DataFrame(colored.drop(columns="geometry")).to_dict("records")
+    if shapes is None:
+        encoded = encoded_shapes(colored).values()
+    else:
+        encoded = [shapes.get(str(record["id"])) or [] for record in records]
     tables: dict[str, dict] = {"styles": {}, "regions": {}, "provenances": {}}
 
     def index_of(table: str, value) -> int:
@@ -145,6 +160,17 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str) -> dict:
         "styles": [feature_style(*key) for key in tables["styles"]],
         "features": features,
     }
+
+
+def encoded_shapes(frame: gpd.GeoDataFrame) -> dict[str, list]:
+    """Each territory's shape in display coordinates (DROM moved), encoded: id → parts.
+
+    The costly step of a layer (every vertex rounded and encoded); a view of a
+    date is a subset of the same shapes, so callers encode a date once and pass
+    the result to :func:`display_features` / :func:`layer_spec`.
+    """
+    display = to_display_coordinates(frame, "region")
+    return dict(zip(display["id"].astype(str), encode_paths(display.geometry.values, DISPLAY_DECIMALS)))
 
 
 def legend_spec(legend: dict) -> dict:
@@ -226,6 +252,7 @@ def layer_spec(
     selected: str | None = None,
     fit_key: str = "",
     fit_bounds: list | None = None,
+    shapes: Mapping | None = None,
 ) -> dict:
     """The view as JSON-ready data: territories, selection outline, legend, zoom.
 
@@ -244,9 +271,11 @@ def layer_spec(
     fit_bounds : list, optional
         ``[[south, west], [north, east]]`` to zoom to; default: the layer's
         bounds. Pass :data:`~tdi_geo.mapping.NATIONAL_BOUNDS` for the national view.
+    shapes : mapping, optional
+        Encoded shapes by territory id (:func:`encoded_shapes`), to skip encoding.
     """
     check_frame(colored, "colored")
-    spec = display_features(colored, indicator_label)
+    spec = display_features(colored, indicator_label, shapes)
     outline = None
     if selected:
         chosen = colored[colored["id"] == selected]
