@@ -6,8 +6,9 @@ button gives for the same view:
 
 - the query string holds the page's view parameters
   (:data:`tdi_geo.view_params.VIEW_PARAMS`), read by the page's parser; the
-  page-only ``territory``, ``tiles`` and ``commune`` are accepted and change nothing, so
-  a page URL's query string can be pasted as is;
+  page-only ``territory``, ``tiles`` and ``commune``
+  (:data:`~tdi_geo.view_params.PAGE_ONLY_PARAMS`) are accepted and change
+  nothing, so a page URL's query string can be pasted as is;
 - the body is built as the page builds it (:func:`tdi_geo.view_params.state_view`
   at ``fine`` resolution, then the same writer): GeoJSON and CSV are
   byte-for-byte the page's downloads;
@@ -55,7 +56,13 @@ from tdi_geo.programme import (
     load_programme,
     version_dates,
 )
-from tdi_geo.view_params import VIEW_PARAMS, file_stem, parse_view_params, state_view
+from tdi_geo.view_params import (
+    file_stem,
+    parse_view_params,
+    state_view,
+    unknown_params_message,
+    view_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +74,6 @@ FORMATS: dict[str, tuple] = {
     "xlsx": (export_formats.xlsx_bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "zip": (export_formats.shapefile_zip_bytes, "application/zip"),
 }
-#: Accepted and ignored: they change the page, not the file.
-PAGE_ONLY_PARAMS = ("territory", "tiles", "commune")
 #: Longest query string read (characters); a view needs well under 300.
 MAX_QUERY_LENGTH = 2048
 CACHE_ENTRIES = 32
@@ -192,18 +197,16 @@ class DownloadService:
             return _error(404, f"Format inconnu : « {fmt[:40]} ». Formats possibles : {', '.join(FORMATS)}.")
         if len(request.url.query) > MAX_QUERY_LENGTH:
             return _error(400, f"Requête trop longue ({len(request.url.query)} caractères, au plus {MAX_QUERY_LENGTH}).")
-        known = (*VIEW_PARAMS, *PAGE_ONLY_PARAMS)
-        unknown = sorted({name for name in request.query_params if name not in known})
+        unknown = unknown_params_message(request.query_params.keys())
         if unknown:
-            shown = ", ".join(f"« {name[:40]} »" for name in unknown[:5])
-            return _error(400, f"Paramètre inconnu : {shown}. Paramètres possibles : {', '.join(VIEW_PARAMS)}.")
+            return _error(400, unknown)
         try:
             folder, stamp, prog, state, messages = await run_in_threadpool(self._resolve, dict(request.query_params))
         except (FileNotFoundError, ValueError) as exc:
             log.warning("dataset not loaded: %s", exc)
             return _error(503, f"Impossible de charger les données du programme : {exc}")
         if messages:
-            return _error(400, "Paramètres de vue invalides : " + " ".join(messages), messages)
+            return _error(400, view_error(messages), messages)
         etag = view_etag(folder, stamp, state, fmt)
         headers = {
             "ETag": etag,
