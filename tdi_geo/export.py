@@ -201,7 +201,12 @@ def to_csv(view: gpd.GeoDataFrame) -> str:
     so a spreadsheet does not run them as formulas.
     """
     _check_view(view)
-    frame = _properties_frame(view).copy()
+    return table_csv(_properties_frame(view))
+
+
+def table_csv(frame: pd.DataFrame) -> str:
+    """Any table as :func:`to_csv` writes a view's properties (same cells, quoting and line ends)."""
+    frame = frame.copy()
     for col in frame.columns:
         series = frame[col]
         if series.dtype == bool or pd.api.types.is_bool_dtype(series):
