@@ -178,6 +178,24 @@ def parse_view_params(
     return state, messages
 
 
+#: The filters other doors share with the view (the OGC API's extra query parameters).
+SHARED_FILTERS = ("region", "pillar", "status")
+
+
+def filter_messages(params: Mapping, regions: Mapping[str, str]) -> list[str]:
+    """The parser's French messages for the :data:`SHARED_FILTERS` of ``params`` (empty when all are good).
+
+    For a door that takes these filters but not a whole view (the OGC API),
+    so a bad région reads the same there as on the page and the downloads.
+
+    >>> filter_messages({"pillar": "cuisine", "bbox": "x"}, {"53": "Bretagne"})[0][:26]
+    'Pilier « cuisine » inconnu'
+    """
+    subset = {name: params[name] for name in SHARED_FILTERS if name in params}
+    # No date is read: the dates given here are never consulted.
+    return parse_view_params(subset, [], regions, "")[1]
+
+
 def unknown_params_message(names) -> str | None:
     """The French message for parameter names that are neither view nor page parameters, or ``None``.
 
