@@ -36,7 +36,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from tdi_geo.export import plain, properties_frame, rfc7946_geometries, table_csv, view_state
+from tdi_geo.export import (
+    plain,
+    properties_frame,
+    rfc7946_geometries,
+    table_csv,
+    view_state,
+)
 from tdi_geo.perimeters import LIST_SEPARATOR
 from tdi_geo.spreadsheet import neutralise_text
 from tdi_geo.xlsx_writer import xlsx_bytes as _workbook
