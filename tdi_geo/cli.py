@@ -122,18 +122,50 @@ def cmd_kpis(args) -> int:
     return 0
 
 
-def cmd_export(args) -> int:
-    from tdi_geo.export import export_view_file
+def _view_query(args) -> dict[str, str]:
+    """The export's view parameters as the page's query string names them.
 
-    path = export_view_file(
-        _load_programme(args),
-        date=args.date,
-        regions=args.region or (),
-        pillar=args.pillar,
-        indicator=args.indicator,
-        fmt=args.format,
-        out=Path(args.output),
-    )
+    ``--query`` (a page URL or its query string) comes first; each flag given
+    replaces its parameter. Repeated ``--region``/``--status`` are joined with
+    commas, as the URL writes them.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    from tdi_geo.view_params import unknown_params_message
+
+    params: dict[str, str] = {}
+    if args.query:
+        text = args.query.strip()
+        query = urlsplit(text).query if "://" in text or text.startswith("?") else text
+        # Last value of a repeated name, as the page and the routes read it.
+        params = {name: values[-1] for name, values in parse_qs(query, keep_blank_values=True).items()}
+        unknown = unknown_params_message(params)
+        if unknown:
+            raise CliError(unknown)
+    for name, value in (
+        ("date", args.date), ("from", args.date_from), ("pillar", args.pillar), ("indicator", args.indicator),
+        ("classes", args.classes), ("fragile", args.fragile), ("documented", args.documented),
+        ("region", ",".join(args.region) if args.region else None),
+        ("status", ",".join(args.status) if args.status else None),
+    ):
+        if value is not None:
+            params[name] = value
+    return params
+
+
+def cmd_export(args) -> int:
+    from tdi_geo import reference
+    from tdi_geo.export import export_state_file
+    from tdi_geo.programme import default_date, version_dates
+    from tdi_geo.view_params import parse_view_params, view_error
+
+    prog = _load_programme(args)
+    # The page's and the HTTP routes' parser: same parameters, same French messages.
+    state, messages = parse_view_params(_view_query(args), version_dates(prog), reference.region_names(),
+                                        default_date(prog))
+    if messages:
+        raise CliError(view_error(messages))
+    path = export_state_file(prog, state, args.format, Path(args.output))
     print(f"Écrit : {path}", file=sys.stderr)
     return 0
 
@@ -230,10 +262,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="AAAA-MM-JJ (défaut : la dernière version)")
     p.add_argument("--communes", action="store_true", help="lister aussi les communes des EPCI et territoires trouvés")
     p = add("export", cmd_export, "exporter la vue (GeoJSON, CSV, GeoPackage, Excel, shapefile, carte HTML autonome ou image PNG/PDF)", json_flag=False)
-    p.add_argument("--date", required=True, help="AAAA-MM-JJ")
-    p.add_argument("--region", action="append", help="code INSEE de région (répétable)")
+    p.add_argument("--date", help="version de périmètre (AAAA-MM-JJ, une des dates de la commande versions ; "
+                   "défaut : la dernière)")
+    p.add_argument("--from", dest="date_from", metavar="DATE",
+                   help="comparer avec cette version antérieure (vue des évolutions)")
+    p.add_argument("--region", action="append", help="code INSEE de région (répétable, ou séparés par des virgules)")
     p.add_argument("--pillar", help="pilier (recruter, innover, attirer, simplifier, transition_ecologique)")
-    p.add_argument("--indicator", default="status", help="indicateur de la carte")
+    p.add_argument("--status", action="append", help="statut d'engagement (répétable, ou séparés par des virgules)")
+    p.add_argument("--fragile", nargs="?", const="1", metavar="1|0", help="seulement les territoires fragiles")
+    p.add_argument("--documented", nargs="?", const="1", metavar="1|0",
+                   help="seulement les territoires documentés (sans les illustratifs)")
+    p.add_argument("--indicator", help="indicateur de la carte (défaut : status)")
+    p.add_argument("--classes", help="méthode de classes des indicateurs chiffrés (défaut : quantiles)")
+    p.add_argument("--query", metavar="URL",
+                   help="paramètres de la page, ex. 'region=53&from=2019-07-25' ou l'adresse de la page ; "
+                   "les options données les remplacent")
     p.add_argument("--format", choices=("geojson", "csv", "html", "gpkg", "xlsx", "zip", "png", "pdf"), default="geojson",
                    help="geojson, csv, html (carte autonome), gpkg (GeoPackage), xlsx (Excel), zip (shapefile zippé), "
                    "png ou pdf (image A4 paysage prête à imprimer)")

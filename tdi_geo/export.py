@@ -201,7 +201,12 @@ def to_csv(view: gpd.GeoDataFrame) -> str:
     so a spreadsheet does not run them as formulas.
     """
     _check_view(view)
-    frame = _properties_frame(view).copy()
+    return table_csv(_properties_frame(view))
+
+
+def table_csv(frame: pd.DataFrame) -> str:
+    """Any table as :func:`to_csv` writes a view's properties (same cells, quoting and line ends)."""
+    frame = frame.copy()
     for col in frame.columns:
         series = frame[col]
         if series.dtype == bool or pd.api.types.is_bool_dtype(series):
@@ -268,6 +273,56 @@ def html_bytes(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str
     return page.encode("utf-8")
 
 
+def export_state_file(prog, state: dict, fmt: str, out: Path | str, resolution: str | None = None) -> Path:
+    """Write the file of a parsed view state (the CLI's ``export`` command).
+
+    The same view and writer as the page's button and the HTTP route of the
+    same parameters, so the data files (GeoJSON, CSV, …) are byte-for-byte theirs.
+
+    Parameters
+    ----------
+    prog : Programme
+    state : dict
+        From :func:`tdi_geo.view_params.parse_view_params` (a comparison when
+        ``date_from`` is set).
+    fmt : {"geojson", "csv", "html", "gpkg", "xlsx", "zip", "png", "pdf"}
+        ``zip`` is a zipped shapefile (:mod:`tdi_geo.export_formats`);
+        ``png`` and ``pdf`` are A4 print-ready pictures (:mod:`tdi_geo.print_map`).
+    out : Path
+        Output file; its folder must exist.
+    resolution : str, optional
+        Geometry resolution: default ``fine`` for data files (as the page's
+        downloads), ``web`` for the HTML map and pictures (as the page draws them).
+
+    Returns
+    -------
+    Path
+    """
+    from tdi_geo.view_params import state_view
+
+    if fmt not in FORMATS:
+        raise ValueError(f"Format inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"Le dossier « {out.parent} » n'existe pas.")
+    picture = fmt in ("html", "png", "pdf")
+    view = state_view(prog, state, resolution=resolution or ("web" if picture else "fine"))
+    if fmt in ("png", "pdf"):
+        from tdi_geo import print_map
+
+        source = print_map.version_source(prog, state["date"])
+        out.write_bytes(print_map.WRITERS[fmt](view, state["indicator"], state["scheme"], source=source))
+        return out
+    if fmt == "html":
+        out.write_bytes(html_bytes(view, state["indicator"], state["scheme"]))
+        return out
+    from tdi_geo import export_formats
+
+    writers = {"geojson": geojson_bytes, "csv": csv_bytes, **export_formats.WRITERS}
+    out.write_bytes(writers[fmt](view))
+    return out
+
+
 def export_view_file(
     prog,
     date,
@@ -281,50 +336,30 @@ def export_view_file(
     documented_only: bool = False,
     resolution: str | None = None,
 ) -> Path:
-    """Build a view and write it to a file (the CLI's ``export`` command).
+    """Build a view from keyword filters and write it to a file.
+
+    Kept for scripts: the CLI reads its parameters with the page's parser and
+    calls :func:`export_state_file`. Unknown régions, statuses, pillar or
+    indicator raise a French ``ValueError`` (from
+    :func:`~tdi_geo.indicators.build_view`).
 
     Parameters
     ----------
     prog : Programme
     date, regions, pillar, indicator, statuses, fragile_only, documented_only :
         As :func:`tdi_geo.indicators.build_view`.
-    fmt : {"geojson", "csv", "html", "gpkg", "xlsx", "zip", "png", "pdf"}
-        ``zip`` is a zipped shapefile (:mod:`tdi_geo.export_formats`);
-        ``png`` and ``pdf`` are A4 print-ready pictures (:mod:`tdi_geo.print_map`).
-    out : Path
-        Output file; its folder must exist.
-    resolution : str, optional
-        Geometry resolution: ``fine`` for data files, ``web`` for the HTML map and pictures.
+    fmt, out, resolution :
+        As :func:`export_state_file`.
 
     Returns
     -------
     Path
     """
-    from tdi_geo.indicators import build_view
+    from tdi_geo.programme import parse_date
 
-    if fmt not in FORMATS:
-        raise ValueError(f"Format inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.")
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"Le dossier « {out.parent} » n'existe pas.")
-    view = build_view(
-        prog,
-        date,
-        regions=regions,
-        pillar=pillar,
-        statuses=statuses,
-        fragile_only=fragile_only,
-        documented_only=documented_only,
-        indicator=indicator,
-        resolution=resolution or ("web" if fmt in ("html", "png", "pdf") else "fine"),
-    )
-    if fmt in ("png", "pdf"):
-        from tdi_geo import print_map
-
-        out.write_bytes(print_map.WRITERS[fmt](view, indicator, source=print_map.version_source(prog, date)))
-        return out
-    from tdi_geo import export_formats
-
-    writers = {"geojson": geojson_bytes, "csv": csv_bytes, "html": html_bytes, **export_formats.WRITERS}
-    out.write_bytes(writers[fmt](view))
-    return out
+    state = {
+        "date": parse_date(date), "date_from": None, "regions": list(regions), "pillar": pillar,
+        "statuses": list(statuses), "fragile_only": fragile_only, "documented_only": documented_only,
+        "indicator": indicator, "scheme": "quantiles",
+    }
+    return export_state_file(prog, state, fmt, out, resolution)

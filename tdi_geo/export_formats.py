@@ -8,8 +8,17 @@ feature's attributes read the same in every format.
   by GDAL through pyogrio (imported here, lazily: the page pays for it only
   when the button is clicked).
 - **Shapefile** (``.zip``): ``territoires.shp/.shx/.dbf``, ``.prj`` (WGS84),
-  ``.cpg`` (UTF-8), and ``champs.csv`` giving each 10-character dBase field
-  name its full property name (:data:`SHAPEFILE_FIELDS`).
+  ``.cpg`` (UTF-8), ``champs.csv`` giving each 10-character dBase field
+  name its full property name (:data:`SHAPEFILE_FIELDS`), and ``LISEZMOI.txt``.
+  A dBase text field holds at most 254 bytes, and a territory's member EPCIs
+  or sources can be longer (the names of a territory of ten EPCIs run to
+  ~600 bytes). No member is lost: the complete lists are side tables of the
+  archive, one row per item, joined on ``id`` — ``membres.csv`` (``id,
+  epci_siren, epci_name``) and ``sources.csv`` (``id, source``); a list that
+  does not fit keeps the whole items that do, followed by the explicit
+  marker « … (suite dans membres.csv) » (or ``sources.csv``). Any other text
+  too long for dBase (only a made-up import could have one) is cut at a
+  character boundary with « … (texte complet dans le GeoPackage) ».
 - **XLSX** (``.xlsx``): the attributes (no geometry) in a sheet
   ``territoires`` and the view's filters and sources in a sheet ``vue``;
   text that a spreadsheet would run as a formula is neutralised as in CSV
@@ -27,7 +36,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from tdi_geo.export import plain, properties_frame, rfc7946_geometries, view_state
+from tdi_geo.export import (
+    plain,
+    properties_frame,
+    rfc7946_geometries,
+    table_csv,
+    view_state,
+)
+from tdi_geo.perimeters import LIST_SEPARATOR
 from tdi_geo.spreadsheet import neutralise_text
 from tdi_geo.xlsx_writer import xlsx_bytes as _workbook
 
@@ -50,6 +66,14 @@ SHAPEFILE_FIELDS: dict[str, str] = {
 #: GeoPackage layer and shapefile base name.
 LAYER = "territoires"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: Longest dBase text value, in bytes (UTF-8, as the ``.cpg`` says).
+DBF_TEXT_BYTES = 254
+#: List-valued property → side table of the shapefile archive holding it complete.
+SIDE_TABLES: dict[str, str] = {"epci_sirens": "membres.csv", "epci_names": "membres.csv", "sources": "sources.csv"}
+#: The end of a list cut to fit dBase (``{}``: its side table).
+LIST_MARKER = "… (suite dans {})"
+#: The end of any other text cut to fit dBase.
+TEXT_MARKER = "… (texte complet dans le GeoPackage)"
 
 
 def _frame_4326(view: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -91,18 +115,111 @@ def gpkg_bytes(view: gpd.GeoDataFrame) -> bytes:
         return (Path(tmp) / f"{LAYER}.gpkg").read_bytes()
 
 
-def shapefile_zip_bytes(view: gpd.GeoDataFrame) -> bytes:
-    """The view as a zipped shapefile with ``.prj`` (WGS84), ``.cpg`` (UTF-8) and ``champs.csv``.
+def _fit_list(text: str, table: str, limit: int = DBF_TEXT_BYTES) -> str:
+    """``text`` (a :data:`~tdi_geo.perimeters.LIST_SEPARATOR` list) if it fits in ``limit``
+    UTF-8 bytes, else its first whole items and the marker naming ``table``.
 
-    Field names longer than dBase's 10 characters are renamed by
-    :data:`SHAPEFILE_FIELDS`; ``champs.csv`` lists every field with its
-    property name. Booleans are written as 1/0 integers (dBase logicals are
-    read inconsistently across programs).
+    >>> _fit_list("aaaaaaaaaa ; bbbbbbbbbb ; cccccccccc ; dddddddddd", "membres.csv", limit=45)
+    'aaaaaaaaaa ; … (suite dans membres.csv)'
+    """
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    marker = LIST_MARKER.format(table)
+    kept: list[str] = []
+    for item in text.split(LIST_SEPARATOR):
+        if len((LIST_SEPARATOR.join([*kept, item]) + LIST_SEPARATOR + marker).encode("utf-8")) > limit:
+            break
+        kept.append(item)
+    return LIST_SEPARATOR.join([*kept, marker]) if kept else _fit_text(text, marker, limit)
+
+
+def _fit_text(text: str, marker: str = TEXT_MARKER, limit: int = DBF_TEXT_BYTES) -> str:
+    """``text`` if it fits in ``limit`` UTF-8 bytes, else cut at a character boundary and ended by ``marker``."""
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    room = limit - len(marker.encode("utf-8"))
+    return raw[:room].decode("utf-8", errors="ignore") + marker
+
+
+def _split_lists(props: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """One row per list item: ``id`` and each column of ``columns`` (property → side-table column).
+
+    The lists of one territory are in the same order (by SIREN for the EPCIs),
+    so their items pair up position by position.
+    """
+    present = {prop: out for prop, out in columns.items() if prop in props.columns}
+    if not present:
+        return pd.DataFrame(columns=["id", *columns.values()])
+    table = props[["id", *present]].rename(columns=present)
+    for column in present.values():
+        table[column] = table[column].fillna("").astype(str).map(lambda t: t.split(LIST_SEPARATOR) if t else [])
+    table = table.explode(list(present.values()), ignore_index=True).dropna()
+    return table.reset_index(drop=True)
+
+
+def side_tables(props: pd.DataFrame) -> dict[str, bytes]:
+    """The shapefile archive's complete lists: ``membres.csv`` and ``sources.csv``.
+
+    UTF-8 CSV with a byte-order mark and formula-looking text neutralised, as the CSV download.
+    """
+    members = _split_lists(props, {"epci_sirens": "epci_siren", "epci_names": "epci_name"})
+    sources = _split_lists(props, {"sources": "source"})
+    return {name: table_csv(table).encode("utf-8-sig")
+            for name, table in (("membres.csv", members), ("sources.csv", sources))}
+
+
+def _readme() -> str:
+    lines = [
+        "Territoires d'industrie : shapefile de la vue exportée",
+        "",
+        "territoires.shp/.shx/.dbf/.prj/.cpg : les territoires (WGS84, EPSG:4326, texte en UTF-8).",
+        "champs.csv : le nom complet (propriété du GeoJSON) de chaque champ dBase de 10 caractères au plus.",
+        "Les booléens sont écrits 1 (vrai) ou 0 (faux).",
+        "",
+        f"Un champ texte dBase contient au plus {DBF_TEXT_BYTES} octets. Les listes trop longues",
+        "(EPCI membres, sources) y sont tronquées à l'élément près et finissent par",
+        f"« {LIST_MARKER.format('membres.csv')} » ou « {LIST_MARKER.format('sources.csv')} ».",
+        "Les listes complètes, une ligne par élément, à joindre aux territoires par « id » :",
+        "  membres.csv : id, epci_siren, epci_name (EPCI membres à la date de la vue ; dans une",
+        "                comparaison, un territoire retiré garde ceux de la date de départ) ;",
+        "  sources.csv : id, source (adresses des sources ; aucune pour un territoire illustratif).",
+        f"Tout autre texte trop long pour dBase finit par « {TEXT_MARKER} ».",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _zip_member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    # A fixed date: the same view gives the same archive bytes.
+    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def shapefile_zip_bytes(view: gpd.GeoDataFrame) -> bytes:
+    """The view as a zipped shapefile, with its documentation and complete lists.
+
+    The archive holds ``territoires.shp/.shx/.dbf``, ``.prj`` (WGS84),
+    ``.cpg`` (UTF-8), ``champs.csv`` (every dBase field with its property
+    name: names longer than dBase's 10 characters are renamed by
+    :data:`SHAPEFILE_FIELDS`), ``membres.csv`` and ``sources.csv`` (the
+    complete member EPCIs and sources, see :func:`side_tables`) and
+    ``LISEZMOI.txt``. Booleans are written as 1/0 integers (dBase logicals
+    are read inconsistently across programs). Lists longer than a dBase
+    text field keep their whole first items and say where the rest is
+    (:data:`LIST_MARKER`), never a silent cut.
     """
     frame = _frame_4326(view)
+    tables = side_tables(frame.drop(columns=frame.geometry.name))
     for col in frame.columns:
-        if col != frame.geometry.name and pd.api.types.is_bool_dtype(frame[col]):
+        if col == frame.geometry.name:
+            continue
+        if pd.api.types.is_bool_dtype(frame[col]):
             frame[col] = frame[col].astype("int32")
+        elif col in SIDE_TABLES:
+            frame[col] = frame[col].fillna("").astype(str).map(lambda t, table=SIDE_TABLES[col]: _fit_list(t, table))
+        elif frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].map(lambda t: _fit_text(t) if isinstance(t, str) else t)
     fields = [c for c in frame.columns if c != frame.geometry.name]
     frame = frame.rename(columns={c: shapefile_field(c) for c in fields})
     doc = io.StringIO()
@@ -115,12 +232,11 @@ def shapefile_zip_bytes(view: gpd.GeoDataFrame) -> bytes:
         _write_with_gdal(frame, folder, f"{LAYER}.shp", "ESRI Shapefile", encoding="UTF-8")
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.iterdir()):
-                info = zipfile.ZipInfo(path.name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, path.read_bytes())
-            info = zipfile.ZipInfo("champs.csv", date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, doc.getvalue().encode("utf-8"))
+                _zip_member(archive, path.name, path.read_bytes())
+            _zip_member(archive, "champs.csv", doc.getvalue().encode("utf-8"))
+            for name, data in tables.items():
+                _zip_member(archive, name, data)
+            _zip_member(archive, "LISEZMOI.txt", _readme().encode("utf-8"))
     return buffer.getvalue()
 
 

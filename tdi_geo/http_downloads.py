@@ -6,8 +6,9 @@ button gives for the same view:
 
 - the query string holds the page's view parameters
   (:data:`tdi_geo.view_params.VIEW_PARAMS`), read by the page's parser; the
-  page-only ``territory``, ``tiles`` and ``commune`` are accepted and change nothing, so
-  a page URL's query string can be pasted as is;
+  page-only ``territory``, ``tiles`` and ``commune``
+  (:data:`~tdi_geo.view_params.PAGE_ONLY_PARAMS`) are accepted and change
+  nothing, so a page URL's query string can be pasted as is;
 - the body is built as the page builds it (:func:`tdi_geo.view_params.state_view`
   at ``fine`` resolution, then the same writer): GeoJSON and CSV are
   byte-for-byte the page's downloads;
@@ -19,15 +20,21 @@ button gives for the same view:
   normalised view and the format, so publishing an import changes it;
   ``If-None-Match`` → 304 without building anything. ``Cache-Control:
   no-cache`` makes clients revalidate, so a publication is seen at once.
+- GeoJSON and CSV are gzipped when ``Accept-Encoding`` allows it (q-values
+  honoured, :mod:`tdi_geo.http_encoding`): ``Content-Encoding: gzip``,
+  ``Vary: Accept-Encoding`` and an ETag of its own (``"…-gzip"``); the
+  decompressed body is the identity one, byte for byte. GeoPackage, XLSX
+  and zip are sent as they are (XLSX and zip are compressed already).
 
 Dataset served, looked up at each request: ``$TDI_GEO_DATASET``, else the
 import workspace's published dataset, else the embedded one (as the page,
 minus a visitor's private preview).
 
 Bounded: the query string is at most :data:`MAX_QUERY_LENGTH` characters;
-built files are kept in an LRU of at most :data:`CACHE_ENTRIES` entries and
-:data:`CACHE_BYTES` bytes; at most :data:`MAX_BUILDS` views are built at
-once, and concurrent requests for the same file share one build.
+built files (and their gzipped copies) are kept in one LRU of at most
+:data:`CACHE_ENTRIES` entries and :data:`CACHE_BYTES` bytes; at most
+:data:`MAX_BUILDS` views are built at once, and concurrent requests for the
+same file share one build.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tdi_geo import __version__, export, export_formats, reference
+from tdi_geo.http_encoding import accepts_gzip, gzip_bytes
 from tdi_geo.importers import current_dataset
 from tdi_geo.programme import (
     DATASET_ENV,
@@ -55,7 +63,13 @@ from tdi_geo.programme import (
     load_programme,
     version_dates,
 )
-from tdi_geo.view_params import VIEW_PARAMS, file_stem, parse_view_params, state_view
+from tdi_geo.view_params import (
+    file_stem,
+    parse_view_params,
+    state_view,
+    unknown_params_message,
+    view_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +81,13 @@ FORMATS: dict[str, tuple] = {
     "xlsx": (export_formats.xlsx_bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "zip": (export_formats.shapefile_zip_bytes, "application/zip"),
 }
-#: Accepted and ignored: they change the page, not the file.
-PAGE_ONLY_PARAMS = ("territory", "tiles", "commune")
 #: Longest query string read (characters); a view needs well under 300.
 MAX_QUERY_LENGTH = 2048
 CACHE_ENTRIES = 32
 CACHE_BYTES = 64 * 1024 * 1024
 MAX_BUILDS = 2
+#: Formats sent gzipped to a client that accepts it (the others are compressed already).
+GZIP_FORMATS = ("geojson", "csv")
 WORKSPACE_ENV = "TDI_GEO_WORKSPACE"
 
 
@@ -94,6 +108,15 @@ def view_etag(folder: Path, stamp: tuple, state: dict, fmt: str) -> str:
     """The strong ETag of one file: dataset files, normalised view, format and library version."""
     key = json.dumps([__version__, str(folder), stamp, fmt, sorted(state.items())], default=str)
     return '"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def gzip_etag(etag: str) -> str:
+    """The ETag of the gzipped representation of the file ``etag`` names (a strong ETag per representation).
+
+    >>> gzip_etag('"abc"')
+    '"abc-gzip"'
+    """
+    return etag[:-1] + '-gzip"'
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -165,18 +188,19 @@ class DownloadService:
         with self.builds:
             return FORMATS[fmt][0](state_view(prog, state))
 
-    async def _body(self, etag: str, prog, state: dict, fmt: str) -> bytes:
-        body = self.cache.get(etag)
+    async def _once(self, key: str, produce) -> bytes:
+        """The cached bytes of ``key``, else ``produce()`` run once in a thread, however many ask at once."""
+        body = self.cache.get(key)
         if body is not None:
             return body
-        pending = self.inflight.get(etag)
+        pending = self.inflight.get(key)
         if pending is not None:  # the same file is being built: wait for it
             return await asyncio.shield(pending)
         future = asyncio.get_running_loop().create_future()
-        self.inflight[etag] = future
+        self.inflight[key] = future
         try:
-            body = await run_in_threadpool(self._build, prog, state, fmt)
-            self.cache.put(etag, body)
+            body = await run_in_threadpool(produce)
+            self.cache.put(key, body)
             future.set_result(body)
             return body
         except BaseException as exc:
@@ -184,7 +208,13 @@ class DownloadService:
             future.exception()  # retrieved here, so an unawaited failure logs nothing twice
             raise
         finally:
-            del self.inflight[etag]
+            del self.inflight[key]
+
+    async def _body(self, etag: str, prog, state: dict, fmt: str, gzipped: bool) -> bytes:
+        body = await self._once(etag, lambda: self._build(prog, state, fmt))
+        if gzipped:  # the compressed file is cached too (bounded by the same LRU), under its own ETag
+            body = await self._once(gzip_etag(etag), lambda: gzip_bytes(body))
+        return body
 
     async def endpoint(self, request: Request) -> Response:
         fmt = request.path_params["fmt"]
@@ -192,29 +222,33 @@ class DownloadService:
             return _error(404, f"Format inconnu : « {fmt[:40]} ». Formats possibles : {', '.join(FORMATS)}.")
         if len(request.url.query) > MAX_QUERY_LENGTH:
             return _error(400, f"Requête trop longue ({len(request.url.query)} caractères, au plus {MAX_QUERY_LENGTH}).")
-        known = (*VIEW_PARAMS, *PAGE_ONLY_PARAMS)
-        unknown = sorted({name for name in request.query_params if name not in known})
+        unknown = unknown_params_message(request.query_params.keys())
         if unknown:
-            shown = ", ".join(f"« {name[:40]} »" for name in unknown[:5])
-            return _error(400, f"Paramètre inconnu : {shown}. Paramètres possibles : {', '.join(VIEW_PARAMS)}.")
+            return _error(400, unknown)
         try:
             folder, stamp, prog, state, messages = await run_in_threadpool(self._resolve, dict(request.query_params))
         except (FileNotFoundError, ValueError) as exc:
             log.warning("dataset not loaded: %s", exc)
             return _error(503, f"Impossible de charger les données du programme : {exc}")
         if messages:
-            return _error(400, "Paramètres de vue invalides : " + " ".join(messages), messages)
+            return _error(400, view_error(messages), messages)
         etag = view_etag(folder, stamp, state, fmt)
+        gzipped = fmt in GZIP_FORMATS and accepts_gzip(request.headers.raw)
         headers = {
-            "ETag": etag,
+            "ETag": gzip_etag(etag) if gzipped else etag,
             "Cache-Control": "no-cache",
             "Content-Disposition": f'attachment; filename="{file_stem(state)}.{fmt}"',
             "X-Content-Type-Options": "nosniff",
         }
-        if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={k: v for k, v in headers.items() if k in ("ETag", "Cache-Control")})
+        if fmt in GZIP_FORMATS:  # the body depends on the request's Accept-Encoding: caches must know
+            headers["Vary"] = "Accept-Encoding"
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+        if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+            kept = ("ETag", "Cache-Control", "Vary")
+            return Response(status_code=304, headers={k: v for k, v in headers.items() if k in kept})
         try:
-            body = await self._body(etag, prog, state, fmt)
+            body = await self._body(etag, prog, state, fmt, gzipped)
         except Exception:  # the client gets a French message, the log the details
             log.exception("download %s failed", fmt)
             return _error(500, "Le fichier n'a pas pu être produit (erreur interne du serveur).")

@@ -284,13 +284,28 @@ def diff_view(prog, date_from: str, date_to: str, regions=(), resolution: str = 
     -------
     GeoDataFrame
         :func:`tdi_geo.perimeters.diff_geometries` columns plus
-        ``region_name`` and ``illustrative``; the comparison state in
-        ``attrs["tdi_view"]`` (as exports expect).
+        ``region_name``, ``illustrative`` and the member lists of every
+        export (``epci_sirens``, ``epci_names``, ``sources``, see
+        :func:`~tdi_geo.perimeters.territory_member_lists`); the comparison
+        state in ``attrs["tdi_view"]`` (as exports expect).
+
+    Notes
+    -----
+    Each row describes the territory at the date it is drawn: at ``date_to``,
+    except a territory removed since ``date_from``, which has its members,
+    communes count and sources at ``date_from`` (its last composition), as
+    its shape.
     """
     regions = sorted({str(r) for r in regions})
     frame = diff_geometries(prog, date_from, date_to, resolution)
     if regions:
         frame = frame[frame["region"].isin(regions)].reset_index(drop=True)
+    lists = territory_member_lists(prog, date_to).set_index("id")
+    before = territory_member_lists(prog, date_from).set_index("id")
+    removed = frame["change"].eq("removed")
+    for column in ("epci_sirens", "epci_names", "sources"):
+        now = frame["id"].map(lists[column])
+        frame[column] = now.where(~removed, frame["id"].map(before[column])).fillna("")
     frame["region_name"] = frame["region"].map(reference.region_names())
     frame["illustrative"] = frame["provenance"].eq("illustrative")
     frame.attrs["tdi_view"] = {

@@ -11,7 +11,8 @@ import datetime as dt
 import numpy as np
 
 from tdi_geo import reference
-from tdi_geo.programme import PILLARS, PROVENANCES, STATUSES, check_pillar
+from tdi_geo.programme import PILLARS, PROVENANCES, STATUSES
+from tdi_geo.view_params import filter_messages
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 FILTERS = {"region": "Codes INSEE de région, séparés par des virgules", "pillar": "Pilier : " + ", ".join(PILLARS),
@@ -112,12 +113,11 @@ def parse_query(params, allowed: set) -> dict:
         raise _bad(f"Paramètre inconnu : {', '.join(unknown)}. Paramètres possibles : {', '.join(sorted(allowed))}.")
     if params.get("f", "json") not in ("json", "geojson"):
         raise _bad(f"Format inconnu : « {params['f']} ». Formats possibles : json, geojson.")
+    # The filters the page also has answer with the page's (and the downloads') sentences.
+    messages = filter_messages(params, reference.region_names())
+    if messages:
+        raise _bad(" ".join(messages))
     pillar = params.get("pillar") or None
-    if pillar:
-        try:
-            check_pillar(pillar)
-        except ValueError as exc:
-            raise _bad(str(exc)) from None
     return {"limit": min(_int(params, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT), "offset": _int(params, "offset", 0, 0),
             "bbox": _bbox(params.get("bbox")), "datetime": params.get("datetime"), "pillar": pillar,
             "region": _keys(params, "region", reference.region_names()), "status": _keys(params, "status", STATUSES),

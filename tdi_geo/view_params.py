@@ -16,7 +16,8 @@ A view is named by query-string style parameters (all strings):
 
 :func:`parse_view_params` turns them into a normalised state and one French
 message per bad value. Each door decides what a message means: the page
-warns and keeps the default for that value; the HTTP routes answer 400.
+warns and keeps the default for that value; the HTTP routes answer 400 and
+the CLI's ``export`` exits with code 2, both with :func:`view_error`'s sentence.
 No Streamlit here.
 """
 
@@ -34,6 +35,9 @@ VIEW_PARAMS = ("date", "from", "region", "pillar", "status", "fragile", "documen
 #: times over; a longer value is a mistake or an attack, not a view.
 MAX_VALUE_LENGTH = 300
 FLAGS = {"1": True, "true": True, "oui": True, "0": False, "false": False, "non": False, "": False}
+#: Parameters of the page's URL that do not change a file: accepted by the
+#: strict doors (HTTP routes, CLI ``--query``) so a page's query string can be pasted as is.
+PAGE_ONLY_PARAMS = ("territory", "tiles", "commune")
 
 
 def default_view(default_date: str) -> dict:
@@ -172,6 +176,47 @@ def parse_view_params(
         if message:
             messages.append(message)
     return state, messages
+
+
+#: The filters other doors share with the view (the OGC API's extra query parameters).
+SHARED_FILTERS = ("region", "pillar", "status")
+
+
+def filter_messages(params: Mapping, regions: Mapping[str, str]) -> list[str]:
+    """The parser's French messages for the :data:`SHARED_FILTERS` of ``params`` (empty when all are good).
+
+    For a door that takes these filters but not a whole view (the OGC API),
+    so a bad région reads the same there as on the page and the downloads.
+
+    >>> filter_messages({"pillar": "cuisine", "bbox": "x"}, {"53": "Bretagne"})[0][:26]
+    'Pilier « cuisine » inconnu'
+    """
+    subset = {name: params[name] for name in SHARED_FILTERS if name in params}
+    # No date is read: the dates given here are never consulted.
+    return parse_view_params(subset, [], regions, "")[1]
+
+
+def unknown_params_message(names) -> str | None:
+    """The French message for parameter names that are neither view nor page parameters, or ``None``.
+
+    >>> unknown_params_message(["regions", "date"])
+    'Paramètre inconnu : « regions ». Paramètres possibles : date, from, region, pillar, status, fragile, documented, indicator, classes.'
+    """
+    known = (*VIEW_PARAMS, *PAGE_ONLY_PARAMS)
+    unknown = sorted({name for name in names if name not in known})
+    if not unknown:
+        return None
+    shown = ", ".join(f"« {name[:40]} »" for name in unknown[:5])
+    return f"Paramètre inconnu : {shown}. Paramètres possibles : {', '.join(VIEW_PARAMS)}."
+
+
+def view_error(messages: list[str]) -> str:
+    """The one-sentence error of a strict door (HTTP 400, CLI exit 2) from the parser's messages.
+
+    >>> view_error(["Pilier « x » inconnu."])
+    'Paramètres de vue invalides : Pilier « x » inconnu.'
+    """
+    return "Paramètres de vue invalides : " + " ".join(messages)
 
 
 def file_stem(state: Mapping) -> str:

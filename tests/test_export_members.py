@@ -7,11 +7,13 @@ import io
 import json
 import zipfile
 
+import openpyxl
+import pandas as pd
 import pyogrio
 import pytest
 
 from tdi_geo import export, export_formats
-from tdi_geo.indicators import build_view
+from tdi_geo.indicators import build_view, diff_view
 from tdi_geo.perimeters import LIST_SEPARATOR, territory_members
 from tdi_geo.programme import load_programme, territory_states_at
 
@@ -93,3 +95,72 @@ def test_every_format_carries_the_new_properties(view):
     workbook = zipfile.ZipFile(io.BytesIO(export_formats.xlsx_bytes(small)))
     sheet = "".join(workbook.read(n).decode() for n in workbook.namelist() if n.startswith("xl/"))
     assert "epci_sirens" in sheet and "200069391" in sheet
+
+
+# --- comparison views (``from=``) -------------------------------------------------
+
+
+def _expected_lists(prog, tid, date):
+    members = territory_members(prog, tid, date).sort_values("siren")
+    return members["siren"].tolist(), members["name"].tolist()
+
+
+def test_a_comparison_lists_members_at_the_date_each_territory_is_drawn(prog):
+    # 2019-09-24 → 2018-11-22: 20 territories removed (drawn at the earlier date), 2 changed, the rest unchanged.
+    view = diff_view(prog, "2019-09-24", "2018-11-22", resolution="coarse")
+    assert {"removed", "changed", "unchanged"} <= set(view["change"])
+    states = {d: territory_states_at(prog, d).set_index("id") for d in ("2019-09-24", "2018-11-22")}
+    unchanged = view[view["change"] == "unchanged"]
+    sample = pd.concat([view[view["change"] != "unchanged"], unchanged.iloc[:: max(1, len(unchanged) // 10)]])
+    for row in sample.itertuples():
+        date = "2019-09-24" if row.change == "removed" else "2018-11-22"
+        sirens, names = _expected_lists(prog, row.id, date)
+        assert (_split(row.epci_sirens), _split(row.epci_names)) == (sirens, names), (row.id, row.change)
+        assert row.n_communes == territory_members(prog, row.id, date)["n_communes"].sum(), row.id
+        if not row.illustrative:
+            wanted = [u for u in states[date].loc[row.id, "source"].replace(";", " ").split() if u]
+            assert _split(row.sources) == wanted, row.id
+    changed = view[view["change"] == "changed"].set_index("id")
+    before = build_view(prog, "2019-09-24", resolution="coarse").set_index("id")
+    assert (changed["epci_sirens"] != before.loc[changed.index, "epci_sirens"]).all(), "changed ones: the later members"
+
+
+def _diff_small(small_programme):
+    view = diff_view(small_programme, "2019-07-25", "2019-09-24", regions=["53"], resolution="fine")
+    assert view.set_index("id").loc["guingamp", "change"] == "removed"
+    return view
+
+
+def test_a_removed_territory_keeps_its_members_and_sources_at_the_from_date(small_programme):
+    guingamp = _diff_small(small_programme).set_index("id").loc["guingamp"]
+    assert _split(guingamp["epci_sirens"]) == ["200067981"]
+    assert guingamp["epci_names"] and guingamp["sources"] == "https://example.org/guingamp"
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "xlsx", "zip"])
+def test_every_format_of_a_comparison_carries_the_member_lists(small_programme, tmp_path, fmt):
+    view = _diff_small(small_programme)
+    wanted = {row.id: {k: getattr(row, k) for k in NEW_FIELDS} for row in view.itertuples()}
+    if fmt == "geojson":
+        got = {f["id"]: f["properties"] for f in json.loads(export.geojson_bytes(view))["features"]}
+    elif fmt == "csv":
+        got = {r["id"]: r for r in csv.DictReader(io.StringIO(export.csv_bytes(view).decode("utf-8-sig")))}
+    elif fmt == "xlsx":
+        path = tmp_path / "vue.xlsx"
+        path.write_bytes(export_formats.xlsx_bytes(view))
+        rows = list(openpyxl.load_workbook(path)["territoires"].values)
+        got = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    else:
+        path = tmp_path / f"vue.{fmt}"
+        path.write_bytes(export_formats.gpkg_bytes(view) if fmt == "gpkg" else export_formats.shapefile_zip_bytes(view))
+        frame = pyogrio.read_dataframe(f"/vsizip/{path}/territoires.shp" if fmt == "zip" else path)
+        frame = frame.rename(columns={v: k for k, v in export_formats.SHAPEFILE_FIELDS.items()})
+        got = {r["id"]: r for r in frame.to_dict("records")}
+    assert set(got) == set(wanted)
+    for tid, props in wanted.items():
+        for key, value in props.items():
+            shown = got[tid][key]
+            if value == "":  # dBase and spreadsheets have no empty text apart from a missing value
+                assert shown in ("", None) or pd.isna(shown), (fmt, tid, key, shown)
+            else:
+                assert str(shown) == str(value), (fmt, tid, key, shown, value)

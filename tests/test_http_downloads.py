@@ -7,6 +7,7 @@ The routes are called as ASGI (a Starlette app holding only them, as
 from __future__ import annotations
 
 import asyncio
+import gzip
 import io
 import json
 import os
@@ -395,3 +396,61 @@ def test_the_page_buttons_and_the_routes_give_the_same_files(served, page, tmp_p
             route_frame = pyogrio.read_dataframe(layer.format(routed))
             assert sorted(page_frame["id"]) == sorted(route_frame["id"]) and len(page_frame) == 3
     assert page.blocked == []
+
+
+# --- gzip (Accept-Encoding) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("accept", "gzipped"), [
+    ("gzip", True), ("br, gzip;q=0.5", True), ("*", True), ("GZIP;q=1.0, identity", True),
+    ("gzip;q=0", False), ("gzip;q=0, *", False), ("*;q=0", False), ("br, deflate", False), ("identity", False),
+    (None, False),
+])
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_text_files_are_gzipped_when_the_client_accepts_it(small_app, accept, gzipped, fmt):
+    plain_status, plain, identity = call(small_app, f"/api/territoires.{fmt}", "region=53")
+    headers = {"Accept-Encoding": accept} if accept is not None else {}
+    status, answer, body = call(small_app, f"/api/territoires.{fmt}", "region=53", headers)
+    assert plain_status == status == 200
+    assert answer["vary"] == plain["vary"] == "Accept-Encoding"
+    assert answer["content-disposition"] == plain["content-disposition"]
+    if gzipped:
+        assert answer["content-encoding"] == "gzip"
+        assert gzip.decompress(body) == identity, "the same file, compressed"
+        assert len(body) < len(identity)
+        assert answer["etag"] != plain["etag"], "each representation has its own strong ETag"
+    else:
+        assert "content-encoding" not in answer and body == identity and answer["etag"] == plain["etag"]
+
+
+def test_revalidation_compares_the_etag_of_the_representation_asked(small_app):
+    _, plain, _ = call(small_app, "/api/territoires.geojson", "region=53")
+    _, packed, _ = call(small_app, "/api/territoires.geojson", "region=53", {"Accept-Encoding": "gzip"})
+    status, headers, body = call(small_app, "/api/territoires.geojson", "region=53",
+                                 {"Accept-Encoding": "gzip", "If-None-Match": packed["etag"]})
+    assert status == 304 and body == b"" and headers["vary"] == "Accept-Encoding"
+    status, _, body = call(small_app, "/api/territoires.geojson", "region=53",
+                           {"Accept-Encoding": "gzip", "If-None-Match": plain["etag"]})
+    assert status == 200 and gzip.decompress(body), "an identity ETag does not validate the gzipped file"
+    status, _, _ = call(small_app, "/api/territoires.geojson", "region=53", {"If-None-Match": plain["etag"]})
+    assert status == 304
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "xlsx", "zip"])
+def test_binary_files_are_sent_as_they_are(small_app, fmt):
+    _, plain, identity = call(small_app, f"/api/territoires.{fmt}", "region=53")
+    _, headers, body = call(small_app, f"/api/territoires.{fmt}", "region=53", {"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in headers and "vary" not in headers
+    assert headers["etag"] == plain["etag"]
+    if fmt != "gpkg":  # GDAL stamps a GeoPackage with its creation time
+        assert body == identity
+
+
+def test_gzipped_copies_share_the_bounded_cache(make_app, small_dataset, monkeypatch):
+    monkeypatch.setattr(http_downloads, "CACHE_ENTRIES", 3)
+    app = make_app(small_dataset)
+    for region in ("53", "27", "52", "11"):
+        for accept in ("gzip", "identity"):
+            assert call(app, "/api/territoires.csv", f"region={region}", {"Accept-Encoding": accept})[0] == 200
+    service = app.routes[0].endpoint.__self__
+    assert len(service.cache.data) == 3

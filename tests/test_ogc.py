@@ -233,8 +233,8 @@ def test_single_feature_and_french_404s(small):
 @pytest.mark.parametrize("query, word", [
     ("limit=0", "limit"), ("limit=dix", "limit"), ("offset=-1", "offset"), ("bbox=1,2,3", "bbox"),
     ("bbox=0,50,1,40", "bbox"), ("datetime=hier", "datetime"), ("datetime=2019-09-24/2019-01-01", "début"),
-    ("datetime=../..", "datetime"), ("region=99", "region"), ("pillar=chanter", "Pilier"),
-    ("status=fini", "status"), ("provenance=rumeur", "provenance"), ("couleur=rouge", "couleur"), ("f=html", "Format"),
+    ("datetime=../..", "datetime"), ("region=99", "Code de région inconnu"), ("pillar=chanter", "Pilier"),
+    ("status=fini", "Statut inconnu"), ("provenance=rumeur", "provenance"), ("couleur=rouge", "couleur"), ("f=html", "Format"),
 ])
 def test_bad_parameters_answer_400_in_french_json(small, query, word):
     code, ctype, body = get(ITEMS + "?" + query)
@@ -242,6 +242,20 @@ def test_bad_parameters_answer_400_in_french_json(small, query, word):
     assert code == 400 and ctype.startswith("application/json")
     assert error["code"] == "InvalidParameterValue" and word in error["description"]
     assert "Traceback" not in body.decode()
+
+
+@pytest.mark.parametrize("query", ["region=99", "region=53,99,98", "pillar=chanter", "status=fini,engaged",
+                                   "region=99&status=fini"])
+def test_shared_filters_have_the_downloads_french_messages(small, tmp_path, query):
+    from test_http_downloads import call
+
+    from tdi_geo import http_downloads
+
+    code, _, body = get(ITEMS + "?" + query)
+    status, _, route = call(Starlette(routes=http_downloads.download_routes(tmp_path / "imports")),
+                            "/api/territoires.geojson", query)
+    assert code == status == 400
+    assert json.loads(body)["description"] == " ".join(json.loads(route)["messages"])
 
 
 def test_an_internal_failure_is_a_french_500_without_traceback(small, monkeypatch):
