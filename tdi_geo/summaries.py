@@ -88,7 +88,8 @@ def table_frame(view) -> pd.DataFrame:
         The :data:`TABLE_COLUMNS` present in the view, renamed; row ``i``
         is the view's row ``i`` (a selected row maps back to its ``id``).
     """
-    frame = pd.DataFrame(view).drop(columns=[c for c in ("geometry",) if c in view.columns])
+    wanted = [c for c in view.columns if c in TABLE_COLUMNS or c in ("change", "illustrative")]
+    frame = pd.DataFrame({c: view[c] for c in wanted}, index=view.index)  # not the geometry, not a copy of it
     if "change" in frame.columns:
         frame["change_label"] = frame["change"].map({k: label for k, (_, label) in DIFF_STYLES.items()})
     if "provenance_label" not in frame.columns and "illustrative" in frame.columns:
