@@ -46,11 +46,10 @@ STOP_TIMEOUT = 10.0
 
 
 def nginx_path() -> str | None:
-    """Debian's nginx (``/usr/sbin`` is often not on a user's PATH), or None."""
-    for candidate in (os.environ.get("TDI_NGINX"), shutil.which("nginx"), "/usr/sbin/nginx"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+    """``$TDI_NGINX`` when set, else Debian's nginx (``/usr/sbin`` is often not on a user's PATH); None if absent."""
+    chosen = os.environ.get("TDI_NGINX")
+    candidates = [chosen] if chosen else [shutil.which("nginx"), "/usr/sbin/nginx"]
+    return next((c for c in candidates if c and Path(c).exists()), None)
 
 
 def free_port() -> int:
