@@ -16,8 +16,9 @@ Streamlit's frontend boots (:class:`PreloadHints`).
 
 Behind a reverse proxy that compresses (``deploy/``: nginx in front of
 several replicas), set ``TDI_GEO_BEHIND_PROXY=1``: :class:`StaticGzipCache`
-is then left out, so each replica neither spends memory on the compressed
-bundle nor sends nginx bytes it would have to inflate; nginx gzips instead.
+is then left out: nginx compresses for all replicas (one policy, in
+``deploy/nginx.conf.template``) and no replica keeps its own compressed copy
+of the bundle in memory.
 
 ``app.py`` stays the app itself (and what ``AppTest`` loads).
 """
