@@ -1,12 +1,13 @@
 # Two commands do all the set-up (see README):
 #   make run    create .venv, install the app's pinned requirements, serve the app
 #   make test   create .venv, install the test requirements, run the whole suite
+#   make stack  nginx on PORT in front of 2 replicas of serve.py (loopback ports; see deploy/)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast bench build-reference install install-dev browser-deps node-deps clean
+.PHONY: run stack test test-fast bench build-reference install install-dev browser-deps nginx-deps node-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,12 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
 
-test: install-dev browser-deps node-deps
+# nginx on $(PORT) in front of 2 replicas of serve.py on free loopback ports (deploy/stack.py);
+# Ctrl-C stops them all. Files (nginx.conf, logs) in tmp/stack/.
+stack: install nginx-deps
+	$(BIN)/python deploy/stack.py --port $(PORT) --replicas 2
+
+test: install-dev browser-deps nginx-deps node-deps
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's chromium: installed here when missing and we are
@@ -39,6 +45,18 @@ browser-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "== chromium is missing and cannot be installed here (not root, or no apt-get)"; \
+	  fi; \
+	fi
+
+# The scale-out test (tests/test_nginx_stack.py) runs Debian's nginx as an ordinary
+# process: installed here the same way as chromium; otherwise one line says how.
+nginx-deps:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing Debian nginx for the scale-out test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "== nginx is missing: tests/test_nginx_stack.py will be skipped (CI=true: it fails); to run it: sudo apt-get install -y nginx (or make test as root)"; \
 	  fi; \
 	fi
 

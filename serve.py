@@ -14,12 +14,19 @@ the same way (they are as immutable as the package), and the page hints the
 browser to fetch them, with the map element's frontend module, while
 Streamlit's frontend boots (:class:`PreloadHints`).
 
+Behind a reverse proxy that compresses (``deploy/``: nginx in front of
+several replicas), set ``TDI_GEO_BEHIND_PROXY=1``: :class:`StaticGzipCache`
+is then left out: nginx compresses for all replicas (one policy, in
+``deploy/nginx.conf.template``) and no replica keeps its own compressed copy
+of the bundle in memory.
+
 ``app.py`` stays the app itself (and what ``AppTest`` loads).
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from pathlib import Path
 
@@ -238,8 +245,11 @@ class PreloadHints:
         await self.app(scope, receive, hint)
 
 
+#: Set to 1 when a compressing proxy is in front (see the module docstring).
+BEHIND_PROXY = os.environ.get("TDI_GEO_BEHIND_PROXY", "") == "1"
+
 app = st.App(
     str(APP_SCRIPT),
-    middleware=[Middleware(StaticGzipCache), Middleware(PreloadHints)],
+    middleware=[*([] if BEHIND_PROXY else [Middleware(StaticGzipCache)]), Middleware(PreloadHints)],
     routes=[*download_routes(APP_SCRIPT.parent / "data" / "imports"), *ogc_routes],
 )
