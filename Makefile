@@ -50,11 +50,15 @@ browser-deps:
 
 # The scale-out test (tests/test_nginx_stack.py) runs Debian's nginx as an ordinary
 # process: installed here the same way as chromium; otherwise one line says how.
+# policy-rc.d (exit 101) keeps the package from starting a system nginx on port 80
+# while it installs; it is removed afterwards if we created it.
 nginx-deps:
 	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "== installing Debian nginx for the scale-out test"; \
+	    policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then policy=1; printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	    status=$$?; [ -n "$$policy" ] && rm -f /usr/sbin/policy-rc.d; [ $$status = 0 ]; \
 	  else \
 	    echo "== nginx is missing: tests/test_nginx_stack.py will be skipped (CI=true: it fails); to run it: sudo apt-get install -y nginx (or make test as root)"; \
 	  fi; \
