@@ -34,21 +34,6 @@ _LEAFLET_FILES = components.declare_component("tdi_geo_leaflet", path=str(assets
 ASSET_BASE = f"./component/{_LEAFLET_FILES.name}"
 
 
-# Bounded: every visitor's preview is a dataset of its own.
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _programme(dataset_dir: str | None, _stamp: tuple):
-    return load_programme(dataset_dir or None)
-
-
-def _dataset_stamp(dataset_dir: str | None) -> tuple:
-    folder = Path(dataset_dir) if dataset_dir else None
-    if folder is None:
-        from tdi_geo.programme import default_dataset_dir
-
-        folder = default_dataset_dir()
-    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.csv"))) if folder.is_dir() else ()
-
-
 def _export_view(prog, state: dict):
     """The current view at ``fine`` resolution, built when a download is clicked (as the HTTP routes build it)."""
     return view_params.state_view(prog, state, resolution="fine")
@@ -65,9 +50,9 @@ pinned = os.environ.get(DATASET_ENV) or None
 with tab_map:
     preview = None if pinned else session_preview()
 dataset_dir = pinned or (str(preview) if preview else None) or (str(current_dataset(IMPORT_WORKSPACE) or "") or None)
-stamp = _dataset_stamp(dataset_dir)
 try:
-    prog = _programme(dataset_dir, stamp)
+    # Cached per folder and file dates (at most 8 datasets: a visitor's preview is one of its own).
+    prog = load_programme(dataset_dir)
     dates = version_dates(prog)
     opening_date = default_date(prog)
 except (FileNotFoundError, ValueError) as exc:
@@ -233,7 +218,7 @@ with tab_map:
         )
         if territory:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
-    chronology.render(prog, stamp, dataset_dir)  # below the map, drawn only when opened
+    chronology.render(prog)  # below the map, drawn only when opened
 
     # Below the map: its text alternative (the same rows), then the régions compared (all régions, other filters).
     table_view.render(shown, selected=territory, file_stem=view_params.file_stem(state), table=model.table)

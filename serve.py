@@ -20,14 +20,24 @@ is then left out: nginx compresses for all replicas (one policy, in
 ``deploy/nginx.conf.template``) and no replica keeps its own compressed copy
 of the bundle in memory.
 
+At start-up a background thread builds the opening views of every version
+(:func:`tdi_geo.view_model.warm_up`) and then freezes the objects alive at
+that point out of the garbage collector's reach (``gc.freeze``): the
+reference geography and the shared views are long-lived, so later
+collections need not walk them again.
+
 ``app.py`` stays the app itself (and what ``AppTest`` loads).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import gzip
+import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -245,11 +255,34 @@ class PreloadHints:
         await self.app(scope, receive, hint)
 
 
+def warm_up() -> None:
+    """Build the served dataset's opening views, then freeze start-up objects (see the module docstring)."""
+    from tdi_geo.ogc import served_programme
+    from tdi_geo.view_model import warm_up as build
+
+    try:
+        build(served_programme())
+    except Exception:  # a broken dataset is reported to visitors by the page itself
+        logging.getLogger(__name__).warning("Préchauffage des vues impossible", exc_info=True)
+    gc.freeze()
+
+
 #: Set to 1 when a compressing proxy is in front (see the module docstring).
 BEHIND_PROXY = os.environ.get("TDI_GEO_BEHIND_PROXY", "") == "1"
 
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    """When the server starts (not when this module is imported, e.g. by tests): warm up in the background."""
+    if os.environ.get("TDI_GEO_WARM_UP", "1") != "0":
+        threading.Thread(target=warm_up, name="tdi-warm-up", daemon=True).start()
+    yield
+
+
 app = st.App(
     str(APP_SCRIPT),
+    lifespan=lifespan,
     middleware=[*([] if BEHIND_PROXY else [Middleware(StaticGzipCache)]), Middleware(PreloadHints)],
     routes=[*download_routes(APP_SCRIPT.parent / "data" / "imports"), *ogc_routes],
 )

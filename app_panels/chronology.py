@@ -11,16 +11,17 @@ import streamlit as st
 
 from app_panels.text import caption
 from tdi_geo.mapping.fmt import format_date
+from tdi_geo.programme import per_dataset
 
 EXPANDER_KEY = "chronologie"
 
 
-# Keyed by the dataset stamp (the programme itself is not hashed); a preview is a dataset of its own.
-@st.cache_data(show_spinner=False, max_entries=4)
-def _drawn(_prog, stamp, dataset_dir):
+# Once per dataset (a preview is a dataset of its own), shared by every session, read-only.
+@per_dataset(shared=True)
+def _drawn(prog):
     from tdi_geo.chronology import render_chronology  # matplotlib only when the chronology is opened
 
-    drawn = render_chronology(_prog)
+    drawn = render_chronology(prog)
     return drawn.png, drawn.panels
 
 
@@ -30,22 +31,15 @@ def _alt_text(panels: list[dict]) -> str:
     return f"Cartes de France du périmètre des Territoires d'industrie à chaque version ({steps})."
 
 
-def render(prog, stamp, dataset_dir) -> None:
-    """Draw the « Chronologie du périmètre » expander below the map.
-
-    Parameters
-    ----------
-    prog : Programme
-    stamp, dataset_dir :
-        The dataset's identity (cache key of the picture).
-    """
+def render(prog) -> None:
+    """Draw the « Chronologie du périmètre » expander below the map (the dataset's picture, drawn once)."""
     box = st.expander("Chronologie du périmètre", key=EXPANDER_KEY, on_change="rerun")
     if not box.open:
         return
     with box:
         try:
             with st.spinner("Dessin de la chronologie…"):
-                png, panels = _drawn(prog, stamp, dataset_dir)
+                png, panels = _drawn(prog)
         except (ValueError, KeyError, OSError) as exc:
             caption(f"Chronologie impossible à dessiner : {exc}")
             return

@@ -112,9 +112,9 @@ class Programme:
     #: Results derived from these tables (:func:`per_dataset`), bounded: a
     #: query date can be any instant (OGC ``datetime``), so the key space is open.
     derived: BoundedCache = field(default_factory=lambda: BoundedCache(max_entries=512), repr=False)
-    #: Whole page views (:func:`tdi_geo.view_model.view_model`, about 1 MB each):
+    #: Whole page views (:func:`tdi_geo.view_model.view_model`, 0.1–0.3 MB each: shapes are shared):
     #: fewer, and dropped after half an hour (filter combinations are many).
-    views: BoundedCache = field(default_factory=lambda: BoundedCache(max_entries=32, ttl=1800), repr=False)
+    views: BoundedCache = field(default_factory=lambda: BoundedCache(max_entries=128, ttl=1800), repr=False)
 
 
 def per_dataset(func=None, *, store: str = "derived", shared: bool = False):
@@ -240,6 +240,7 @@ def parse_date(value) -> str:
         raise ValueError(f"Date invalide : « {value} ». Format attendu : AAAA-MM-JJ (ex. 2019-09-24).") from None
 
 
+@per_dataset
 def version_dates(prog: Programme) -> list[str]:
     """The perimeter version dates, ascending."""
     return prog.versions["date"].tolist()
@@ -422,6 +423,7 @@ def programme_summary(prog: Programme) -> dict:
     }
 
 
+@per_dataset
 def dataset_summary(prog: Programme) -> dict:
     """Which dataset and version are shown, for the app's caption.
 

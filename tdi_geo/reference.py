@@ -73,7 +73,7 @@ def load_layer(layer: str, resolution: str = "web", reference_dir: Path | None =
     ['siren', 'name', 'type']
     """
     _check(layer, resolution)
-    return _read_layer(layer, resolution, str(reference_dir or REFERENCE_DIR)).copy()
+    return _read_layer(layer, resolution, str(reference_dir or REFERENCE_DIR)).copy(deep=False)  # copy-on-write
 
 
 def load_epci(resolution: str = "web", reference_dir: Path | None = None) -> gpd.GeoDataFrame:
@@ -103,7 +103,7 @@ def load_communes(reference_dir: Path | None = None) -> pd.DataFrame:
     has_polygon``. ``epci_siren`` is missing for the four single-commune islands
     (Bréhat, Sein, Ouessant, Yeu) that belong to no EPCI.
     """
-    return _read_communes(str(reference_dir or REFERENCE_DIR)).copy()
+    return _read_communes(str(reference_dir or REFERENCE_DIR)).copy(deep=False)
 
 
 @lru_cache(maxsize=None)
@@ -144,9 +144,14 @@ def provenance(reference_dir: Path | None = None) -> dict:
 
 
 def region_names(reference_dir: Path | None = None) -> dict[str, str]:
-    """Map INSEE région code → name, in code order."""
-    regs = load_regions("web", reference_dir)
-    return dict(sorted(zip(regs["code"], regs["name"])))
+    """Map INSEE région code → name, in code order (a fresh dict: callers may change it)."""
+    return dict(_region_names(str(reference_dir or REFERENCE_DIR)))
+
+
+@lru_cache(maxsize=4)
+def _region_names(reference_dir: str) -> tuple[tuple[str, str], ...]:
+    regs = load_regions("web", Path(reference_dir))
+    return tuple(sorted(zip(regs["code"], regs["name"])))
 
 
 def reference_summary(reference_dir: Path | None = None) -> dict:

@@ -162,3 +162,22 @@ def zoom_bounds(model: ViewModel, territory_id: str) -> list | None:
         return None
     west, south, east, north = chosen.total_bounds
     return [[south, west], [north, east]]
+
+
+def warm_up(prog: Programme, indicators: tuple[str, ...] = ("status", "projects")) -> int:
+    """Build the opening views of every version before the first visitor comes; return how many.
+
+    A server calls this once at start-up (``serve.py``, in a background
+    thread): each date's shapes, member lists and indicators, the default
+    view per indicator given, and the classification library (imported by
+    the first numeric map) are then ready, and the first visitors do not pay
+    for them. Bounded: versions × indicators views.
+    """
+    built = 0
+    for date in prog.versions["date"].astype(str):
+        for indicator in indicators:
+            view_model(prog, state_key({"date": date, "regions": [], "pillar": None, "statuses": [],
+                                        "fragile_only": False, "documented_only": False,
+                                        "indicator": indicator, "scheme": "quantiles", "date_from": None}))
+            built += 1
+    return built
