@@ -147,3 +147,14 @@ def test_a_part_the_page_says_it_lacks_is_sent_again():
         map_view._once(key, {}, sent, missing=[])
     assert len(sent) == map_view.KEEP_SENT and "a" not in sent
     assert map_view._once("a", {"x": 1}, sent, missing=[]) == {"x": 1}, "forgotten keys are sent again"
+
+
+def test_answers_for_any_instant_stay_bounded(prog):
+    """OGC's datetime and the CLI accept any date: the per-dataset answers must not pile up."""
+    import datetime as dt
+
+    start = dt.date(2018, 1, 1)
+    asked = prog.derived.max_entries + 100
+    for day in range(asked):
+        territories_at(prog, (start + dt.timedelta(days=day)).isoformat())
+    assert len(prog.derived) <= prog.derived.max_entries < asked
