@@ -53,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from st_client import Session, View  # noqa: E402
+from st_client import Session, View
 
 #: Régions with territories at every date: the visitors' first views are never empty.
 REGIONS = ["53", "28", "84", "75", "76", "32", "44", "27", "52", "24", "93", "11"]
@@ -265,7 +265,7 @@ async def run_level(base_url: str, pid: int, n: int, view_timeout: float, level_
 
 
 def _s(x: float) -> str:
-    return "     -" if x != x else f"{x:6.2f}"
+    return "     -" if math.isnan(x) else f"{x:6.2f}"
 
 
 def print_levels(levels: list[Level]) -> None:
@@ -276,7 +276,7 @@ def print_levels(levels: list[Level]) -> None:
           f"{'':>7} | {'':>10} | {'MB':>8} | {'payload/wire':>16} | {'s':>10}")
     for lv in levels:
         done = [v.seconds for v in lv.finished]
-        maps = [v.map_seconds for v in lv.views if v.map_seconds == v.map_seconds]
+        maps = [v.map_seconds for v in lv.views if not math.isnan(v.map_seconds)]
         views = len(lv.finished)
         payload = sum(v.payload_bytes for v in lv.views) / lv.sessions / 1e3
         wire = sum(v.wire_bytes for v in lv.views) / lv.sessions / 1e3
@@ -285,6 +285,15 @@ def print_levels(levels: list[Level]) -> None:
               f"{_s(percentile(maps, 50))} {_s(percentile(maps, 95)):>7} {_s(max(maps, default=float('nan'))):>7} | "
               f"{lv.errors:>6} | {views / lv.wall:>7.2f} | {cpu_view:>10.3f} | {lv.peak_rss:>8.0f} | "
               f"{payload:>7.0f} / {wire:<6.0f} | {lv.client_cpu:>10.1f}")
+    for lv in levels:
+        refs = sum(v.refs for v in lv.views)
+        reruns = sum(v.app_reruns for v in lv.views)
+        by_label = {}
+        for v in lv.finished:
+            by_label.setdefault(v.label, []).append(v.seconds)
+        medians = ", ".join(f"{label} {percentile(times, 50):.2f}" for label, times in by_label.items())
+        print(f"  {lv.sessions} sessions: p50 s by view: {medians}; {refs} messages came as cached refs "
+              f"(ref_hash), {reruns} app-triggered reruns (st.rerun) within views")
     for lv in levels:
         messages = sorted({e for v in lv.views for e in v.errors})
         if messages or lv.unfinished_sessions:
@@ -341,11 +350,12 @@ async def run_memory(base_url: str, pid: int, counts: list[int], idle: float, vi
     if errors:
         print(f"  {errors} views in error during the sequential visits")
     if idle > 0 and 1 in rss:
-        end = time.monotonic() + idle
+        cpu0, end = cpu_seconds(pid), time.monotonic() + idle
         while time.monotonic() < end:
             await asyncio.sleep(min(5.0, end - time.monotonic()))
-        after = rss_mb(pid)
-        print(f"  after {idle:.0f} s idle: RSS {after:7.1f} MB  ({after - rss[1]:+.0f} MB vs after the first)")
+        after, idle_cpu = rss_mb(pid), cpu_seconds(pid) - cpu0
+        print(f"  after {idle:.0f} s idle: RSS {after:7.1f} MB  ({after - rss[1]:+.0f} MB vs after the first); "
+              f"server CPU while idle {idle_cpu:.2f} s (background threads)")
         last = max(rss)
         print(f"\n  {_check(after - rss[1] <= TARGET_RSS_IDLE_MB)} after {last} visitors and {idle:.0f} s idle: "
               f"{after - rss[1]:+.0f} MB <= {TARGET_RSS_IDLE_MB} MB (issue: 300 visitors, 150 s)")

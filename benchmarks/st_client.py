@@ -30,10 +30,14 @@ server and not a browser:
    string the app last set, ``page_script_hash`` = ``main_script_hash``, the
    cached hashes, and ``widget_states`` holding *every* value widget of the
    last run (checked against the frames a real page sends), with one value
-   changed. Widget ids (``$$ID-<hash>-<key>``) and values are read from the
-   elements received: select boxes and radios send the shown option text
-   (``string_value``), multiselects the shown texts (``string_array_value``),
-   checkboxes and toggles ``bool_value``, text inputs ``string_value``.
+   changed. Widget ids (``$$ID-<hash>-<key>``, stable across sessions for a
+   keyed widget) and values are read from the elements received: select boxes
+   and radios send the shown option text (``string_value``), multiselects the
+   shown texts (``string_array_value``), checkboxes and toggles ``bool_value``,
+   text inputs ``string_value``. A widget drawn again keeps the visitor's value
+   (the element's ``default`` counts only on first draw) unless the script set
+   one (``set_value``). A widget inside a ``st.fragment`` reruns that fragment
+   (``ClientState.fragment_id``), finished at ``FINISHED_FRAGMENT_RUN_SUCCESSFULLY``.
 
 Byte counts are the decompressed payloads (what the protobuf parser reads)
 and the bytes on the wire (compressed frames, counted under the protocol).
@@ -240,7 +244,7 @@ class Session:
             while True:
                 left = deadline - time.perf_counter()
                 if left <= 0:
-                    raise asyncio.TimeoutError
+                    raise TimeoutError
                 data = await asyncio.wait_for(self._ws.recv(), left)
                 view.payload_bytes += len(data)
                 self.payload_bytes += len(data)
@@ -269,7 +273,7 @@ class Session:
                         self.widgets = seen
                     self._age_cache(fragment_id)
                     break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             view.errors.append(f"timeout: no finished view after {self.timeout:.0f} s")
         except Exception as exc:  # a closed socket or a bad frame ends the session
             view.errors.append(f"{type(exc).__name__}: {exc}")

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import serve_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import bench_load  # noqa: E402
-from st_client import Session  # noqa: E402
+import bench_load
+from st_client import Session
 
 #: Generous: other test runs may share the machine's two cores.
 VIEW_TIMEOUT = 150
