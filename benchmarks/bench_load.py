@@ -16,7 +16,9 @@ indicator. A view is finished at the run's ``script_finished`` (after any
 the ``tdi_geo_map`` element.
 
 1. **Levels.** After one unmeasured warm-up visit, for each level N, N visitors
-   start at once. Per level it prints p50 / p95 / max of the time to a finished
+   start at once. Visitors are numbered across levels (level 10 after level 1 is
+   visitors 1 to 10), so a level does not replay views that the previous one left
+   in the server's caches; first views repeat only every 60 visitors. Per level it prints p50 / p95 / max of the time to a finished
    view and to the map's message, errors (exceptions shown by the page,
    unfinished runs, timeouts), views per second, server CPU seconds per view
    (``utime + stime`` of ``/proc/<pid>/stat``, all threads), peak RSS (``VmRSS``
@@ -244,12 +246,13 @@ class Level:
         return [v for v in self.views if v.finished]
 
 
-async def run_level(base_url: str, pid: int, n: int, view_timeout: float, level_timeout: float) -> Level:
-    """``n`` visitors at once; the level ends when all are done or after ``level_timeout``."""
+async def run_level(base_url: str, pid: int, n: int, view_timeout: float, level_timeout: float,
+                    first: int = 0) -> Level:
+    """Visitors ``first`` to ``first + n - 1`` at once; the level ends when all are done or after ``level_timeout``."""
     level = Level(n, expected=n * VIEWS_PER_VISIT)
     cpu0, client0, start = cpu_seconds(pid), time.process_time(), time.perf_counter()
     with PeakRss(pid) as rss:
-        tasks = [asyncio.create_task(visit(base_url, i, view_timeout)) for i in range(n)]
+        tasks = [asyncio.create_task(visit(base_url, first + i, view_timeout)) for i in range(n)]
         done, pending = await asyncio.wait(tasks, timeout=level_timeout)
         for task in pending:
             task.cancel()
@@ -378,12 +381,13 @@ def _counts(text: str) -> list[int]:
 
 
 async def _levels(url: str, pid: int, args) -> None:
-    warm = await visit(url, 0, args.view_timeout)
+    warm = await visit(url, -1, args.view_timeout)  # a visitor of its own: the levels' views stay uncached
     print(f"warm-up visit (not counted): {', '.join(f'{v.label} {v.seconds:.2f} s' for v in warm)}"
           + (f"; errors: {[e for v in warm for e in v.errors]}" if any(v.errors for v in warm) else ""), flush=True)
-    levels = []
+    levels, first = [], 0
     for n in args.levels:
-        level = await run_level(url, pid, n, args.view_timeout, args.level_timeout)
+        level = await run_level(url, pid, n, args.view_timeout, args.level_timeout, first)
+        first += n
         print(f"  {n} sessions: {len(level.finished)} views finished in {level.wall:.1f} s", flush=True)
         levels.append(level)
     print_levels(levels)
