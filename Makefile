@@ -89,6 +89,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_ogc.py
 	$(BIN)/python benchmarks/bench_a11y.py
 	$(BIN)/python benchmarks/bench_print.py
+	$(BIN)/python benchmarks/bench_load.py
 
 build-reference: install-dev
 	$(BIN)/python -m tdi_geo build-reference
