@@ -70,6 +70,9 @@ def app_url(tmp_path_factory):
 
 
 def _audit(page, axe_script: Path) -> list[dict]:
+    # Audit the settled page: while a run is going on Streamlit fades the previous
+    # run's elements (data-stale), which axe would report as low contrast.
+    page.wait_for_function("!document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT_MS)
     page.add_script_tag(path=str(axe_script))
     return page.evaluate(_AUDIT, [[[rule, selector] for rule, selector, _ in STREAMLIT_OWN], OURS])
 

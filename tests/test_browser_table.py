@@ -140,7 +140,7 @@ def _focused_row(page, view, row: int | None = None) -> int:
     """
     page.wait_for_function(
         f"row => {{ const c = ({FOCUSED_CELL})(); return !!c && (row === null || c[0].endsWith('-' + row)); }}",
-        arg=row, timeout=10_000,
+        arg=row, timeout=TIMEOUT_MS,
     )
     cell = page.evaluate(FOCUSED_CELL)
     column, row = (int(n) for n in re.fullmatch(r"glide-cell-(\d+)-(\d+)", cell[0]).groups())
