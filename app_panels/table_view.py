@@ -17,12 +17,13 @@ the grid's key bindings (``streamlit/static/static/js/DataFrame.*.js``:
 - Tab reaches first the grid's four toolbar buttons (« Show/hide columns »,
   « Download as CSV », « Search », « Fullscreen », named in English by
   Streamlit), then the canvas (``data-grid-canvas``), which takes the focus;
-- the arrow keys move the focused cell (a visible frame; the focused cell of
-  the grid's hidden ``role="grid"`` table takes the DOM focus, so a screen
-  reader reads it); ArrowUp stops at the first row: the header and the row
-  markers (check boxes) are not reachable, so sorting is mouse-only;
+- the arrow keys move the focused cell (a visible frame; the DOM focus goes
+  to that cell in the grid's hidden ``role="grid"`` table, the one offered to
+  assistive technologies); ArrowUp stops at the first row: the header and the
+  row markers (check boxes) are not reachable, so sorting is mouse-only;
 - **Shift+Space selects the focused cell's row** (``single-row``: it replaces
-  the previous one), which reruns the script: the territory is selected;
+  the previous one), which reruns the script: the territory is selected, and
+  the focus stays on the cell through the rerun;
 - Enter and Space "activate" the cell, which in a read-only table does
   nothing visible: Enter does not select;
 - inside the grid Tab moves one cell to the right; after the last column it
