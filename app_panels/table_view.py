@@ -1,25 +1,52 @@
 """« Tableau des territoires de la vue »: the map's territories as a sortable table.
 
 The table is built from the very frame the map draws, so it holds exactly
-the territories on the map. It is the map's text alternative too: a table
-that the keyboard reaches with Tab and walks with the arrow keys.
+the territories on the map. It is the map's text alternative too.
 
 A selected row selects the territory (the detail panel's selectbox key,
 set by :func:`apply_pick` at the start of the next run);
 Streamlit does not let a script set a dataframe's selection, so a territory
 chosen on the map is shown in the table by a highlighted row instead.
+
+Keyboard (Streamlit 1.67's ``st.dataframe``, a glide-data-grid canvas)
+----------------------------------------------------------------------
+Measured in headless Chromium (``tests/test_browser_table.py``) and read in
+the grid's key bindings (``streamlit/static/static/js/DataFrame.*.js``:
+``selectRow`` is ``"shift+ "``, ``activateCell`` is ``" |Enter|shift+Enter"``):
+
+- Tab reaches first the grid's four toolbar buttons (« Show/hide columns »,
+  « Download as CSV », « Search », « Fullscreen », named in English by
+  Streamlit), then the canvas (``data-grid-canvas``), which takes the focus;
+- the arrow keys move the focused cell (a visible frame; the DOM focus goes
+  to that cell in the grid's hidden ``role="grid"`` table, the one offered to
+  assistive technologies); ArrowUp stops at the first row: the header and the
+  row markers (check boxes) are not reachable, so sorting is mouse-only;
+- **Shift+Space selects the focused cell's row** (``single-row``: it replaces
+  the previous one), which reruns the script: the territory is selected, and
+  the focus stays on the cell through the rerun;
+- Enter and Space "activate" the cell, which in a read-only table does
+  nothing visible: Enter does not select;
+- inside the grid Tab moves one cell to the right; after the last column it
+  leaves the grid (no keyboard trap).
+
+The page's « Territoire » list (a combobox) is the other keyboard path.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app_panels import text
 from tdi_geo.summaries import table_csv_bytes, table_frame, table_xlsx_bytes
 
 TABLE_KEY = "tableau"
 _HANDLED = "_tdi_table_handled"
 _IDS = "_tdi_table_ids"
 _HIGHLIGHT = "background-color: #fff3c4; font-weight: 600"
+#: How to use the table with the keyboard alone (the grid's real keys, see the module's docstring).
+KEYBOARD_HELP = ("Au clavier : Tab jusqu'au tableau (après les 4 boutons de sa barre d'outils), "
+                 "flèches pour choisir une ligne, Maj+Espace pour la sélectionner (Entrée ne sélectionne pas). "
+                 "La liste « Territoire », à droite de la carte, choisit aussi un territoire au clavier.")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -81,9 +108,9 @@ def render(shown, *, selected: str, file_stem: str, table=None) -> None:
     selected_row = ids.index(selected) if selected in ids else None
     st.session_state[_IDS] = ids
     with st.expander("Tableau des territoires de la vue", expanded=True):
-        st.caption("Les territoires affichés sur la carte, avec les mêmes filtres et la même version. "
-                   "Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour choisir le territoire. "
-                   "Au clavier : Tab jusqu'au tableau, flèches pour se déplacer.")
+        text.caption("Les territoires affichés sur la carte, avec les mêmes filtres et la même version. "
+                     "Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour choisir le territoire.")
+        text.caption(KEYBOARD_HELP)
         data = _highlight(table, selected_row) if selected_row is not None else table
         st.dataframe(
             data, hide_index=True, width="stretch", key=TABLE_KEY,
@@ -103,4 +130,4 @@ def render(shown, *, selected: str, file_stem: str, table=None) -> None:
             "Télécharger le tableau (Excel)", data=lambda: table_xlsx_bytes(table),
             file_name=f"{file_stem}-tableau.xlsx", mime=_XLSX, on_click="ignore", key="dl_table_xlsx",
         )
-        row.caption(f"{len(table)} territoires.")
+        text.caption(f"{len(table)} territoires.", where=row)

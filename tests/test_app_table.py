@@ -7,6 +7,7 @@ map filtered, the URL updated. Expectations come from the library.
 
 from __future__ import annotations
 
+import html
 
 import pytest
 
@@ -58,6 +59,15 @@ def test_selecting_a_row_selects_the_territory_and_a_map_choice_is_not_undone(ap
     # Another territory chosen elsewhere (the selectbox, like a map click) stays chosen.
     at.selectbox(key="w_territory").set_value(ids[2]).run()
     assert at.selectbox(key="w_territory").value == ids[2]
+
+
+def test_the_table_tells_keyboard_users_which_keys_select_a_row(app):
+    at = app(region="53")
+    captions = html.unescape(" ".join(h.value for h in at.html if 'class="tdi-caption"' in h.value))
+    # The grid's real keys (Shift+Space selects; Enter does not), and the other keyboard path.
+    assert "Maj+Espace pour la sélectionner" in captions and "Entrée ne sélectionne pas" in captions
+    assert "La liste « Territoire »" in captions
+    assert "8 territoires." in captions
 
 
 def test_clicking_a_region_bar_filters_the_map(app, prog):

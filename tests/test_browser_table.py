@@ -2,9 +2,11 @@
 
 The table is Streamlit's canvas data grid: a sort is asked by clicking a
 column header and a row is selected with its row marker. With the keyboard
-the grid is reached with Tab; selecting a row by keyboard alone is not
-demonstrated (see the README). The expectations come from the library's
-view for the same filters.
+alone (no mouse at all), from the top of the page: Tab until the grid's
+canvas has the focus, the arrow keys move the focused cell, Shift+Space
+selects its row (see app_panels/table_view.py). The « Territoire » list is
+the other keyboard path. The expectations come from the library's view for
+the same filters.
 """
 
 from __future__ import annotations
@@ -112,17 +114,94 @@ def test_clicking_a_region_bar_filters_the_map(page, app_url, prog):
     assert drawn == ids
 
 
-def test_the_table_is_reached_with_tab(page, app_url, prog):
-    page.goto(app_url + "?date=2019-09-24&region=53")
-    view = build_view(prog, "2019-09-24", regions=["53"])
+CANVAS = f'{GRID} canvas[data-testid="data-grid-canvas"]'
+FOCUSED_CELL = """() => { const a = document.activeElement;
+    return a && a.closest('[data-testid="stDataFrame"]') && a.matches('td[role=gridcell]')
+        ? [a.id, a.textContent] : null; }"""
+
+
+def _tab_until(page, selector: str, presses: int = 200) -> list[str]:
+    """Press Tab from the top of the page until ``selector`` has the focus; the stops passed on the way."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    stops = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return stops
+        stops.append(page.evaluate("() => { const a = document.activeElement;"
+                                   " return a ? (a.getAttribute('aria-label') || a.tagName) : ''; }"))
+    raise AssertionError(f"{selector} never got the focus after {presses} Tab presses: {stops[-12:]}")
+
+
+def _focused_row(page, view, row: int | None = None) -> int:
+    """The data position of the grid's focused cell (``row`` once there), checked against the name it shows.
+
+    The grid gives the DOM focus to its hidden table's cell after a render, so it is waited for.
+    """
+    page.wait_for_function(
+        f"row => {{ const c = ({FOCUSED_CELL})(); return !!c && (row === null || c[0].endsWith('-' + row)); }}",
+        arg=row, timeout=TIMEOUT_MS,
+    )
+    cell = page.evaluate(FOCUSED_CELL)
+    column, row = (int(n) for n in re.fullmatch(r"glide-cell-(\d+)-(\d+)", cell[0]).groups())
+    assert column == 1  # the first data column (« Territoire »), after the row markers
+    assert cell[1] == view.iloc[row]["name"]
+    return row
+
+
+def _wait_table(page, view) -> None:
     _grid(page)
     page.locator(f"{GRID} [role=gridcell]", has_text=view.iloc[0]["name"]).first.wait_for(
         state="attached", timeout=TIMEOUT_MS)
-    # From the expander's header, Tab until the focus is in the grid.
-    page.locator("summary", has_text="Tableau des territoires de la vue").first.focus()
-    inside = "g => document.querySelector(g).contains(document.activeElement)"
-    for _ in range(12):
+
+
+def test_a_keyboard_user_tabs_to_the_table_and_selects_a_row_with_shift_space(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    _wait_table(page, view)
+    page.get_by_text("Maj+Espace pour la sélectionner").wait_for(timeout=TIMEOUT_MS)  # the page says how
+    stops = _tab_until(page, CANVAS)
+    # The grid's toolbar comes first, as the caption says: « après les 4 boutons de sa barre d'outils ».
+    assert stops[-4:] == ["Show/hide columns", "Download as CSV", "Search", "Fullscreen"]
+    page.keyboard.press("ArrowDown")
+    row = _focused_row(page, view)
+    for _ in range(2):  # each arrow moves the focus one row down
+        page.keyboard.press("ArrowDown")
+        row = _focused_row(page, view, row + 1)
+    assert "territory=" not in page.url  # moving is not selecting
+    page.keyboard.press("Shift+Space")
+    target = view.iloc[row]
+    page.wait_for_url(re.compile(f"territory={re.escape(target['id'])}(&|$)"), timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
+    # The focus stayed in the grid through the rerun: the next row is chosen the same way.
+    page.keyboard.press("ArrowDown")
+    after = _focused_row(page, view, row + 1)
+    page.keyboard.press("Shift+Space")
+    page.wait_for_url(re.compile(f"territory={re.escape(view.iloc[after]['id'])}(&|$)"), timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name=view.iloc[after]["name"]).wait_for(timeout=TIMEOUT_MS)
+
+
+def test_tab_leaves_the_table_after_its_last_column(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    _wait_table(page, view)
+    _tab_until(page, CANVAS)
+    # Inside the grid Tab walks the row's cells; it must then leave (no keyboard trap).
+    for _ in range(30):
         page.keyboard.press("Tab")
-        if page.evaluate(inside, GRID):
+        if page.evaluate("() => document.activeElement.tagName === 'BUTTON' && "
+                         "!document.activeElement.closest('[data-testid=\"stDataFrame\"]')"):
             break
-    assert page.evaluate(inside, GRID), "the grid is reachable with Tab"
+    assert page.evaluate("document.activeElement.textContent") == "Télécharger le tableau (CSV)"
+
+
+def test_the_territory_list_is_a_keyboard_path_to_the_detail(page, app_url, prog):
+    page.goto(app_url + "?date=2019-09-24&region=53")
+    view = build_view(prog, "2019-09-24", regions=["53"])
+    _wait_table(page, view)
+    target = view.iloc[len(view) - 1]
+    _tab_until(page, 'input[role="combobox"][aria-label="Territoire"]')
+    page.keyboard.type(target["name"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(f"territory={re.escape(target['id'])}(&|$)"), timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name=target["name"]).wait_for(timeout=TIMEOUT_MS)
