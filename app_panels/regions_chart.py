@@ -23,6 +23,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_panels.text import caption
 from tdi_geo.mapping.fmt import format_number
 from tdi_geo.programme import per_dataset
 from tdi_geo.summaries import DOCUMENTED, ILLUSTRATIVE, REGION_MEASURES, national_reference, region_parts
@@ -123,11 +124,11 @@ def chart_spec(prog, view_key: tuple, measure: str, chosen: tuple) -> dict:
     else:
         digits = 2 if measure == "funding_per_inhabitant" else 1
         shown_value = f"{format_number(reference['value'], digits)} {REGION_MEASURES[measure]['unit']}"
-    caption = (f"Toutes les régions, avec les autres filtres de la carte. Ligne orange : "
-               f"{reference['label'].lower()} ({shown_value}). "
-               "Parties claires en pointillé : territoires illustratifs. "
-               "Cliquez sur une barre pour filtrer la carte sur cette région.")
-    return {"spec": chart(parts, reference, measure, list(chosen)).to_dict(), "caption": caption}
+    note = (f"Toutes les régions, avec les autres filtres de la carte. Ligne orange : "
+            f"{reference['label'].lower()} ({shown_value}). "
+            "Parties claires en pointillé : territoires illustratifs. "
+            "Cliquez sur une barre pour filtrer la carte sur cette région.")
+    return {"spec": chart(parts, reference, measure, list(chosen)).to_dict(), "caption": note}
 
 
 def render(prog, view_key: tuple, *, chosen_regions: list[str]) -> None:
@@ -152,7 +153,7 @@ def render(prog, view_key: tuple, *, chosen_regions: list[str]) -> None:
         if drawn["spec"] is None:
             st.info("Aucun territoire ne correspond à ces filtres.")
             return
-        st.caption(drawn["caption"])
+        caption(drawn["caption"])  # 4.9:1, not st.caption's 3.9:1 grey
         # A copy: Streamlit adds its own keys (selection, theme) to the specification it is given.
         st.vega_lite_chart(copy.deepcopy(drawn["spec"]), key=CHART_KEY, on_select="rerun",
                            selection_mode=_SELECTION, width="stretch")

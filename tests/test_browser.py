@@ -77,6 +77,10 @@ def test_region_in_the_url_draws_only_that_region(page, app_url, prog):
     expected = set(build_view(prog, "2019-09-24", regions=["53"])["id"])
     assert _wait_for_ids(page, expected) == expected
     assert page.blocked == []
+    # The shapes are not Tab stops (Leaflet makes them so): the keyboard reaches the
+    # table, the map's text alternative, without walking through every territory.
+    tab_stops = "document.querySelectorAll('.tdi-map path.tdi-territory:not([tabindex=\"-1\"])').length"
+    assert page.evaluate(tab_stops) == 0
 
 
 def test_choosing_a_region_in_the_sidebar_redraws_the_map_without_reloading_it(page, app_url, prog):

@@ -138,7 +138,13 @@ export function drawLayer(L, map, layer, onClick) {
         poly.on("mouseout", () => poly.setStyle(style));
         poly.on("add", () => {
             const el = poly.getElement();
-            if (el) { el.setAttribute("data-tdi-id", f[0]); }
+            if (el) {
+                el.setAttribute("data-tdi-id", f[0]);
+                // Leaflet makes each shape with a tooltip a Tab stop: 144 unnamed stops
+                // before the rest of the page. The keyboard path to the same data is the
+                // table below the map (and the « Territoire » list): out of the Tab order.
+                el.setAttribute("tabindex", "-1");
+            }
         });
         poly.addTo(group);
     });
