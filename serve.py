@@ -44,6 +44,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from tdi_geo.http_downloads import download_routes
+from tdi_geo.http_encoding import accepts_gzip  # one reading of Accept-Encoding for every door
 from tdi_geo.ogc import routes as ogc_routes
 
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
@@ -57,33 +58,6 @@ LAZY_ELEMENTS = ("BidiComponent",)
 #: Leaflet (Streamlit names a script's component ``<script stem>.<name>``).
 LEAFLET_PATH = f"/component/{APP_SCRIPT.stem}.tdi_geo_leaflet/"
 _STATIC_IMPORT = re.compile(r'(?:from|import)\s*"\./([^"]+\.js)"')
-
-
-def accepts_gzip(headers) -> bool:
-    """Whether an ``Accept-Encoding`` header allows gzip (RFC 9110: ``q=0`` means « not acceptable »).
-
-    Examples
-    --------
-    >>> accepts_gzip([(b"accept-encoding", b"br, gzip;q=0.8")]), accepts_gzip([(b"accept-encoding", b"gzip;q=0")])
-    (True, False)
-    >>> accepts_gzip([(b"accept-encoding", b"*")]), accepts_gzip([(b"accept-encoding", b"identity")])
-    (True, False)
-    """
-    value = b",".join(v for k, v in headers if k.lower() == b"accept-encoding").decode("latin-1")
-    weights: dict[str, float] = {}
-    for item in value.split(","):
-        coding, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, number = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(number)
-                except ValueError:
-                    quality = 0.0
-        if coding.strip():
-            weights[coding.strip().lower()] = quality
-    return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
 def known_files(prefixes: dict[str, Path]) -> frozenset[str]:

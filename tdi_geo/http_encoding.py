@@ -3,8 +3,8 @@
 The same reading as ``serve.py``'s static-file middleware: a coding is
 acceptable when its quality is above 0; ``*`` stands for any coding not
 named; a coding not named (and no ``*``) is not acceptable, apart from
-``identity``. Kept in the library so every route (and, later, ``serve.py``)
-reads the header one way.
+``identity``. Kept in the library so every route and ``serve.py`` read the
+header one way.
 """
 
 from __future__ import annotations
