@@ -15,6 +15,7 @@ The objects returned are shared between sessions: treat them as read-only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -68,7 +69,6 @@ class ViewModel:
     view: gpd.GeoDataFrame  #: :func:`~tdi_geo.indicators.build_view` (figures, régions chart)
     shown: gpd.GeoDataFrame  #: what the map draws: the view, or the comparison frame
     diff: dict | None  #: :func:`~tdi_geo.perimeters.perimeter_diff` in comparison mode
-    display: gpd.GeoDataFrame  #: ``shown`` in display coordinates (clicks, zoom, outlines)
     layer: dict  #: :func:`tdi_geo.mapping.layer_spec`, without selection
     layer_key: str
     value_label: str
@@ -83,6 +83,11 @@ class ViewModel:
     @property
     def ids(self) -> list[str]:
         return list(self.names)
+
+    @functools.cached_property
+    def display(self) -> gpd.GeoDataFrame:
+        """``shown`` in display coordinates (DROM moved), for clicks and zooms: built on first use."""
+        return mapping.to_display_coordinates(self.shown)
 
 
 @per_dataset(store="views", shared=True)
@@ -121,8 +126,7 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
     if version is None:
         raise ValueError(f"Date de version inconnue : « {date} ».")
     return ViewModel(
-        key=key, view=view, shown=shown, diff=diff,
-        display=mapping.to_display_coordinates(shown), layer=layer, layer_key=data_key(layer),
+        key=key, view=view, shown=shown, diff=diff, layer=layer, layer_key=data_key(layer),
         value_label=value_label, kpis=kpis, figures=national_figures(prog, date), version=version,
         names=names, options=sorted(names, key=lambda i: (names[i].casefold(), i)),
         table=table_frame(shown),
@@ -142,15 +146,14 @@ def date_shapes(prog: Programme, date: str) -> dict[str, list]:
 def selection_outline(model: ViewModel, territory_id: str) -> list | None:
     """The encoded outline of one territory of the view (display coordinates), or None.
 
-    Computed once per territory and view (a selection is a per-visitor choice
-    over shared data).
+    The shape the layer already carries for it: a selection is a per-visitor
+    choice over shared data, and costs no encoding.
     """
     if territory_id not in model.names:
         return None
     outline = model._outlines.get(territory_id)
     if outline is None:
-        chosen = model.display[model.display["id"].astype(str) == territory_id]
-        outline = mapping.encode_paths(chosen.geometry.values, mapping.DISPLAY_DECIMALS)[0] if len(chosen) else []
+        outline = next((f[-1] for f in model.layer["features"] if f[0] == territory_id), [])
         model._outlines[territory_id] = outline
     return outline or None
 
