@@ -85,7 +85,7 @@ def _highlight(table, selected_row: int | None):
     return table.style.apply(style, axis=1)
 
 
-def render(shown, *, selected: str, file_stem: str, table=None) -> None:
+def render(shown, *, selected: str, file_stem: str, table=None, arrow=None) -> None:
     """Draw the table of ``shown`` (the map's frame) with its CSV and Excel downloads.
 
     Parameters
@@ -99,6 +99,10 @@ def render(shown, *, selected: str, file_stem: str, table=None) -> None:
     table : DataFrame, optional
         :func:`tdi_geo.summaries.table_frame` of ``shown`` when already built
         (the shared view model holds it); read-only.
+    arrow : pyarrow.Table, optional
+        The same table already in Arrow form, drawn as is when no row is
+        highlighted: Streamlit then skips converting the frame on every run
+        (half of a rerun's time).
     """
     if shown.empty:  # the map already says « Aucun territoire ne correspond à ces filtres »
         return
@@ -111,7 +115,10 @@ def render(shown, *, selected: str, file_stem: str, table=None) -> None:
         text.caption("Les territoires affichés sur la carte, avec les mêmes filtres et la même version. "
                      "Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour choisir le territoire.")
         text.caption(KEYBOARD_HELP)
-        data = _highlight(table, selected_row) if selected_row is not None else table
+        if selected_row is not None:
+            data = _highlight(table, selected_row)
+        else:
+            data = table if arrow is None else arrow
         st.dataframe(
             data, hide_index=True, width="stretch", key=TABLE_KEY,
             on_select="rerun", selection_mode="single-row",

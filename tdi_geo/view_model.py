@@ -85,6 +85,13 @@ class ViewModel:
         return list(self.names)
 
     @functools.cached_property
+    def table_arrow(self):
+        """``table`` as a pyarrow Table, converted once (the page draws it on every run)."""
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.table, preserve_index=False)
+
+    @functools.cached_property
     def display(self) -> gpd.GeoDataFrame:
         """``shown`` in display coordinates (DROM moved), for clicks and zooms: built on first use."""
         return mapping.to_display_coordinates(self.shown)
