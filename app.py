@@ -222,7 +222,7 @@ with tab_map:
 
     # Below the map: its text alternative (the same rows), then the régions compared (all régions, other filters).
     table_view.render(shown, selected=territory, file_stem=view_params.file_stem(state), table=model.table,
-                      arrow=model.table_arrow)
+                      arrow=model.table_arrow, ids=model.ids)
     regions_chart.render(prog, state_key({**state, "regions": [], "date_from": None}), chosen_regions=state["regions"])
 
 # The widgets must agree with the state read before them; if a widget repaired

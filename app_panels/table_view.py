@@ -85,7 +85,7 @@ def _highlight(table, selected_row: int | None):
     return table.style.apply(style, axis=1)
 
 
-def render(shown, *, selected: str, file_stem: str, table=None, arrow=None) -> None:
+def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=None) -> None:
     """Draw the table of ``shown`` (the map's frame) with its CSV and Excel downloads.
 
     Parameters
@@ -103,12 +103,14 @@ def render(shown, *, selected: str, file_stem: str, table=None, arrow=None) -> N
         The same table already in Arrow form, drawn as is when no row is
         highlighted: Streamlit then skips converting the frame on every run
         (half of a rerun's time).
+    ids : list of str, optional
+        The territory ids of ``shown``, in order, when already known.
     """
     if shown.empty:  # the map already says « Aucun territoire ne correspond à ces filtres »
         return
     if table is None:
         table = table_frame(shown)
-    ids = shown["id"].astype(str).tolist()
+    ids = shown["id"].astype(str).tolist() if ids is None else ids
     selected_row = ids.index(selected) if selected in ids else None
     st.session_state[_IDS] = ids
     with st.expander("Tableau des territoires de la vue", expanded=True):

@@ -9,6 +9,8 @@ how the app serves the files.
 
 from __future__ import annotations
 
+import functools
+
 import importlib.util
 from pathlib import Path
 
@@ -19,6 +21,7 @@ LEAFLET_JS = "leaflet.js"
 LEAFLET_CSS = "leaflet.css"
 
 
+@functools.lru_cache(maxsize=1)
 def leaflet_dir() -> Path:
     """Directory holding ``leaflet.js``, ``leaflet.css`` and ``images/``.
 

@@ -199,6 +199,12 @@ def _load_cached(dataset_dir: str, mtime_key: tuple) -> Programme:
     return Programme(dataset_dir=path, meta=meta, **tables)
 
 
+@lru_cache(maxsize=64)
+def _resolved(path: str) -> str:
+    """The absolute path of a dataset folder (resolved once: the app asks on every run)."""
+    return str(Path(path).resolve())
+
+
 def load_programme(dataset_dir: Path | str | None = None) -> Programme:
     """Load a programme dataset.
 
@@ -227,7 +233,8 @@ def load_programme(dataset_dir: Path | str | None = None) -> Programme:
     if not path.is_dir():
         raise FileNotFoundError(f"Le dossier de données « {path} » n'existe pas.")
     key = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in path.glob("*.csv")))
-    return _load_cached(str(path.resolve()), key)
+    absolute = _resolved(str(path)) if path.is_absolute() else str(path.resolve())  # relative: cwd may change
+    return _load_cached(absolute, key)
 
 
 def parse_date(value) -> str:

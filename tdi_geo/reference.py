@@ -138,9 +138,14 @@ def load_commune_polygons(resolution: str = "fine", reference_dir: Path | None =
 
 
 def provenance(reference_dir: Path | None = None) -> dict:
-    """The build record: source package, COG year, licence, counts, tolerances."""
-    path = Path(reference_dir or REFERENCE_DIR) / "provenance.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The build record: source package, COG year, licence, counts, tolerances (a fresh copy)."""
+    return json.loads(_provenance_text(str(reference_dir or REFERENCE_DIR)))
+
+
+@lru_cache(maxsize=4)
+def _provenance_text(reference_dir: str) -> str:
+    """Read once: the committed reference does not change while a process runs."""
+    return (Path(reference_dir) / "provenance.json").read_text(encoding="utf-8")
 
 
 def region_names(reference_dir: Path | None = None) -> dict[str, str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 
 from tdi_geo import mapping
 from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
@@ -78,18 +79,12 @@ class ViewModel:
     names: dict  #: territory id → name, for the map's territories
     options: list  #: territory ids sorted by name (the « Territoire » list)
     table: pd.DataFrame  #: :func:`~tdi_geo.summaries.table_frame` of ``shown``
+    table_arrow: pa.Table  #: the same as Arrow, converted once (the page draws it on every run)
     _outlines: dict = field(default_factory=dict, repr=False)
 
     @property
     def ids(self) -> list[str]:
         return list(self.names)
-
-    @functools.cached_property
-    def table_arrow(self):
-        """``table`` as a pyarrow Table, converted once (the page draws it on every run)."""
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(self.table, preserve_index=False)
 
     @functools.cached_property
     def display(self) -> gpd.GeoDataFrame:
@@ -132,11 +127,12 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
     version = next((row for row in versions_table(prog) if row["date"] == date), None)
     if version is None:
         raise ValueError(f"Date de version inconnue : « {date} ».")
+    table = table_frame(shown)
     return ViewModel(
         key=key, view=view, shown=shown, diff=diff, layer=layer, layer_key=data_key(layer),
         value_label=value_label, kpis=kpis, figures=national_figures(prog, date), version=version,
         names=names, options=sorted(names, key=lambda i: (names[i].casefold(), i)),
-        table=table_frame(shown),
+        table=table, table_arrow=pa.Table.from_pandas(table, preserve_index=False),
     )
 
 
