@@ -38,8 +38,19 @@ def _shown(at, kind: str) -> list[str]:
     return texts
 
 
+def _kpi_block(at) -> str:
+    (block,) = [e.value for e in at.html if 'class="tdi-kpis"' in e.value]
+    return block
+
+
 def _metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The KPIs as the reader sees them: label → value (one HTML block, app_panels/kpis.py)."""
+    pairs = re.findall(r"<dt>(.*?)</dt><dd class=\"tdi-kpi-value\">(.*?)</dd>", _kpi_block(at))
+    return {html.unescape(label): html.unescape(value) for label, value in pairs}
+
+
+def _published(at) -> str:
+    return html.unescape(" ".join(re.findall(r'<dd class="tdi-kpi-published">(.*?)</dd>', _kpi_block(at))))
 
 
 def _territory_box(at):
@@ -55,8 +66,9 @@ def test_default_page_shows_the_published_figures_of_the_default_date_with_their
     shown = _metrics(at)
     for key, figure in figures.items():
         assert shown[KPI_LABELS[key]] == format_kpi(key, figure["value"]), key
-    help_texts = _plain(" ".join(m.help or "" for m in at.metric))
-    assert next(iter(figures.values()))["source"] in help_texts
+    published = _published(at)
+    assert all(f"Chiffre publié : {format_kpi(key, f['value'])}" in published for key, f in figures.items())
+    assert next(iter(figures.values()))["source"] in " ".join(_shown(at, "caption"))
     assert at.query_params["date"] == date
 
 
@@ -75,6 +87,7 @@ def test_region_in_the_url_restricts_the_page_to_that_region(app, prog):
     assert at.multiselect(key="w_regions").value == ["53"]
     assert set(_territory_box(at).options) - {_territory_box(at).options[0]} == set(expected["name"])
     assert _metrics(at)[KPI_LABELS["territories"]] == format_kpi("territories", len(expected))
+    assert _published(at) == "", "national published figures are not set beside a région's"
     assert at.query_params["region"] == "53"
 
 
