@@ -7,6 +7,7 @@ served from the installed ``django-js-lib-leaflet`` package).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -111,9 +112,11 @@ with tab_map:
 
     # Everything that depends only on (dataset, view state) is computed once for
     # every session (tdi_geo.view_model): a rerun for a view already seen costs a lookup.
-    with st.spinner("Préparation de la carte…"):
+    # The spinner (a timer thread per run) only when there is work to do.
+    view_key = state_key(state)
+    with contextlib.nullcontext() if view_model.is_cached(prog, view_key) else st.spinner("Préparation de la carte…"):
         try:
-            model = view_model(prog, state_key(state))
+            model = view_model(prog, view_key)
         except (ValueError, KeyError) as exc:
             text.notice(f"Vue impossible à construire : {exc}", "warning")
             st.stop()

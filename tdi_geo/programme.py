@@ -131,9 +131,12 @@ def per_dataset(func=None, *, store: str = "derived", shared: bool = False):
     if func is None:
         return functools.partial(per_dataset, store=store, shared=shared)
 
+    def key_of(args, kwargs) -> tuple:
+        return (func.__module__, func.__qualname__, args, tuple(sorted(kwargs.items())))
+
     @functools.wraps(func)
     def wrapper(prog: Programme, *args, **kwargs):
-        key = (func.__module__, func.__qualname__, args, tuple(sorted(kwargs.items())))
+        key = key_of(args, kwargs)
         value = getattr(prog, store).get_or_compute(key, lambda: func(prog, *args, **kwargs))
         if shared:
             return value
@@ -141,6 +144,8 @@ def per_dataset(func=None, *, store: str = "derived", shared: bool = False):
             return value.copy(deep=False)
         return copy.deepcopy(value)
 
+    # Whether an answer is ready (e.g. to show a spinner only when work is due).
+    wrapper.is_cached = lambda prog, *args, **kwargs: key_of(args, kwargs) in getattr(prog, store)
     return wrapper
 
 

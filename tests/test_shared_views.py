@@ -158,3 +158,11 @@ def test_answers_for_any_instant_stay_bounded(prog):
     for day in range(asked):
         territories_at(prog, (start + dt.timedelta(days=day)).isoformat())
     assert len(prog.derived) <= prog.derived.max_entries < asked
+
+
+def test_the_page_knows_whether_a_view_is_ready(prog):
+    key = state_key(_state(prog, regions=["76", "84"], indicator="funding_eur", pillar="innover",
+                           documented_only=True, scheme="fisher_jenks"))  # asked by no other test
+    assert not view_model.is_cached(prog, key)
+    view_model(prog, key)
+    assert view_model.is_cached(prog, key)
