@@ -7,6 +7,7 @@ The routes are called as ASGI (a Starlette app holding only them, as
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gzip
 import io
 import json
@@ -49,8 +50,19 @@ def call(app, path: str, query: str = "", headers: dict | None = None, method: s
         else:
             out["body"] += message.get("body", b"")
 
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))
     return out["status"], out["headers"], out["body"]
+
+
+def run(coroutine):
+    """``asyncio.run``, in a worker thread when this thread already runs a loop (Playwright's
+    sync API keeps one while a browser test of this module holds its page)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture()
@@ -342,7 +354,7 @@ def test_concurrent_requests_for_one_file_share_one_build(small_app, monkeypatch
 
         return await asyncio.gather(*(one() for _ in range(8)))
 
-    assert asyncio.run(many()) == [200] * 8
+    assert run(many()) == [200] * 8
     assert len(calls) == 1
 
 
