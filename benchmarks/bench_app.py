@@ -26,7 +26,6 @@ import argparse
 import base64
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
+from _net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_SCRIPT = ROOT / "benchmarks" / "peer_app.py"
@@ -113,12 +114,6 @@ class BenchError(RuntimeError):
 
 
 # --- servers -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

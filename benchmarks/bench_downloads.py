@@ -14,7 +14,6 @@ Prints the numbers; asserts nothing. Run: ``.venv/bin/python benchmarks/bench_do
 
 from __future__ import annotations
 
-import socket
 import statistics
 import sys
 import tempfile
@@ -31,16 +30,11 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tdi_geo.http_downloads import download_routes
+from _net import free_port
 
 WARM_REQUESTS = 30
 CONCURRENT_CLIENTS = 10
 CONCURRENT_REQUESTS = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str, headers: dict | None = None) -> tuple[int, int]:
@@ -54,7 +48,7 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, int]:
 
 def main() -> None:
     workspace = tempfile.mkdtemp(prefix="tdi-bench-imports-")  # empty: the embedded data are served
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(Starlette(routes=download_routes(workspace)), host="127.0.0.1",
                                            port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

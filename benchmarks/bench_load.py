@@ -42,7 +42,6 @@ import asyncio
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from st_client import Session, View
+from _net import free_port
 
 #: Régions with territories at every date: the visitors' first views are never empty.
 REGIONS = ["53", "28", "84", "75", "76", "32", "44", "27", "52", "24", "93", "11"]
@@ -75,17 +75,11 @@ TARGET_RSS_100_MB = 20
 # --- the server ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class OwnServer:
     """``streamlit run serve.py`` on a free loopback port (embedded data, fresh workspace)."""
 
     def __init__(self, timeout: float = 90.0):
-        self.port = _free_port()
+        self.port = free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="bench_load_")
         env = {k: v for k, v in os.environ.items() if k != "TDI_GEO_DATASET"}
         env["TDI_GEO_WORKSPACE"] = str(Path(self._tmp.name) / "imports")

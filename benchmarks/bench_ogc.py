@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _net import free_port
 
 REQUESTS = [
     "/ogc/collections/territoires/items?limit=1000",
@@ -84,14 +85,8 @@ def _report(title: str, fetch, prefix: str, repeat: int) -> None:
         print(f"{request:<70} {cold * 1000:7.0f}ms {warm * 1000:7.0f}ms {size / 1e6:8.2f}Mo")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _with_server(repeat: int) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TDI_GEO_DATASET"}
     with tempfile.TemporaryDirectory() as workspace:
         env["TDI_GEO_WORKSPACE"] = workspace
