@@ -18,7 +18,9 @@ from app_panels import chronology, detail, kpis, map_view, regions_chart, search
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
 from tdi_geo import assets, export, export_formats, mapping, print_map, reference, view_params
 from tdi_geo.importers import current_dataset
-from tdi_geo.programme import DATASET_ENV, dataset_summary, default_date, load_programme, version_dates, versions_table
+from tdi_geo.programme import (
+    DATASET_ENV, dataset_summary, default_date, load_programme, tracking_until, version_dates, versions_table,
+)
 from tdi_geo.view_model import selection_outline, state_key, view_model, zoom_bounds
 
 APP_ROOT = Path(__file__).resolve().parent
@@ -56,6 +58,7 @@ try:
     prog = load_programme(dataset_dir)
     dates = version_dates(prog)
     opening_date = default_date(prog)
+    tracked_until = tracking_until(prog)
 except (FileNotFoundError, ValueError) as exc:
     text.notice(f"Impossible de charger les données du programme : {exc}", "error", where=tab_map)
     prog = None
@@ -68,13 +71,13 @@ if prog is not None:
     versions = versions_table(prog)
     if "_tdi_seeded" not in st.session_state:
         first_state, url_warnings = url_state.parse_query_params(
-            st.query_params.to_dict(), dates, regions, opening_date
+            st.query_params.to_dict(), dates, regions, opening_date, tracked_until
         )
         sidebar.seed_from_state(first_state)
         search_box.seed_from_url(st.query_params.to_dict())
         st.session_state["_tdi_seeded"] = True
     regions_chart.apply_pick(sidebar.REGIONS_KEY)  # a click on a région bar filters this run's map
-    state = sidebar.current_state(versions, url_state.default_state(opening_date))
+    state = sidebar.current_state(versions, url_state.default_state(opening_date, tracked_until))
 
 if tab_import.open:
     with tab_import:
@@ -103,8 +106,9 @@ with tab_map:
     kind = "aperçu privé" if shown_data["preview"] else ("données embarquées" if shown_data["embedded"] else "publié")
     text.caption(
         f"Périmètre au {mapping.format_date(state['date'])} : {row['territories']} territoires, dont "
-        f"{row['documented']} documentés (source publique) et {row['illustrative']} illustratifs "
-        f"(composition inventée pour compléter la carte, contour pointillé). "
+        f"{row['documented']} documentés (composition et date d'une source publique), {row['inferred']} inférés "
+        f"(composition d'une source, date ou présence déduite) et {row['illustrative']} illustratifs "
+        f"(présence ou composition sans source, contour pointillé). "
         f"Jeu de données : « {shown_data['name']} » ({kind}, dernière version au "
         f"{mapping.format_date(shown_data['version'])}). "
         f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
@@ -235,7 +239,7 @@ if sidebar.render(versions, regions) != state and not st.session_state.get("_tdi
     st.rerun()
 st.session_state["_tdi_redrawn"] = False
 
-wanted = url_state.to_query_params({**state, "territory": territory}, opening_date)
+wanted = url_state.to_query_params({**state, "territory": territory}, opening_date, tracked_until)
 if found and found["commune"]:
     wanted["commune"] = found["commune"]
 if wanted != st.query_params.to_dict():

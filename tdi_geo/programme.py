@@ -47,8 +47,11 @@ ENGAGED_STATUSES = ("engaged", "protocol_signed", "contract_signed")
 #: Statuses that count as « protocole ou contrat signé ».
 SIGNED_STATUSES = ("protocol_signed", "contract_signed")
 
+#: How a territory's composition and presence at a date are known, from the
+#: best to the weakest (``official`` = an imported file).
 PROVENANCES: dict[str, str] = {
     "documented": "Documenté (source publique)",
+    "inferred": "Inféré (source plus tardive ou déduction)",
     "illustrative": "Illustratif",
     "official": "Officiel (fichier importé)",
 }
@@ -67,7 +70,7 @@ DATASET_ENV = "TDI_GEO_DATASET"
 TABLE_COLUMNS: dict[str, list[str]] = {
     "territories": ["id", "name", "region", "provenance", "partial", "source", "note"],
     "memberships": ["territory_id", "epci_siren", "insee_com", "valid_from", "valid_to", "basis", "source", "note"],
-    "versions": ["date", "label", "expected_territories", "source"],
+    "versions": ["date", "label", "expected_territories", "source", "note"],
     "status_events": ["territory_id", "date", "status", "fragile", "provenance", "source"],
     "projects": [
         "id", "territory_id", "pillar", "date", "state_commitment",
@@ -76,7 +79,13 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     ],
     "national_figures": ["date", "indicator", "value", "unit", "source"],
     "territory_states": ["territory_id", "valid_from", "name", "provenance", "partial", "official_code", "source", "note"],
+    "territory_links": ["date", "territory_id", "relation", "other_id"],
 }
+#: Columns a table may leave out (read as empty): added after datasets were made without them.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"versions": ("note",)}
+#: Relations of ``territory_links.csv``: a territory carved out of another one,
+#: or one that ended inside another one, on ``date``.
+LINK_RELATIONS: dict[str, str] = {"split_from": "issu de", "merged_into": "fusionné dans"}
 #: Tables a dataset may leave out (read as empty).
 REQUIRED_TABLES = ("territories", "memberships", "versions")
 #: Attributes of a territory that a dated state (``territory_states.csv``) can change.
@@ -107,6 +116,7 @@ class Programme:
     projects: pd.DataFrame
     national_figures: pd.DataFrame
     territory_states: pd.DataFrame
+    territory_links: pd.DataFrame
     dataset_dir: Path
     meta: dict = field(default_factory=dict)
     #: Results derived from these tables (:func:`per_dataset`), bounded: a
@@ -166,6 +176,9 @@ def _read_table(dataset_dir: Path, name: str) -> pd.DataFrame:
             )
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for optional in OPTIONAL_COLUMNS.get(name, ()):
+        if optional not in frame.columns:
+            frame[optional] = ""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -262,7 +275,7 @@ def default_date(prog: Programme) -> str:
     """The date the app opens on: the latest perimeter version of the dataset.
 
     After an import, that is the imported version; for the embedded dataset
-    it is 24 Sept 2019, the date of its sourced national figures.
+    it is 4 July 2024 (the 183 territories of phase 2).
     """
     dates = version_dates(prog)
     if not dates:
@@ -390,22 +403,69 @@ def check_pillar(pillar: str) -> str:
 
 
 @per_dataset
+def tracking_until(prog: Programme) -> str | None:
+    """The last date of the status and project data, or None when the dataset has none.
+
+    Status, projects and funding are known up to that date only: later dates
+    show « Pas de donnée » (see :func:`tracking_known`), never the last known
+    state carried forward.
+    """
+    dates = [d for d in (prog.status_events["date"].max(), prog.projects["date"].max()) if isinstance(d, str) and d]
+    return max(dates) if dates else None
+
+
+def tracking_known(prog: Programme, date) -> bool:
+    """True when the dataset's status and project data cover ``date``."""
+    until = tracking_until(prog)
+    return until is not None and parse_date(date) <= until
+
+
+@per_dataset
+def first_seen(prog: Programme) -> pd.Series:
+    """The first perimeter version in which each territory appears (id → ISO date)."""
+    seen: dict[str, str] = {}
+    for date in version_dates(prog):
+        for tid in members_at(prog, date)["territory_id"].unique():
+            seen.setdefault(tid, date)
+    return pd.Series(seen, dtype=object).sort_index()
+
+
+@per_dataset
+def territory_links_at(prog: Programme, date) -> pd.DataFrame:
+    """Splits and merges recorded on ``date`` (``date, territory_id, relation, other_id``)."""
+    links = prog.territory_links
+    return links[links["date"] == parse_date(date)].reset_index(drop=True)
+
+
+def provenance_counts(present: pd.DataFrame) -> dict[str, int]:
+    """How many of ``present`` (rows with ``provenance``) are documented, inferred, illustrative.
+
+    ``documented`` counts every territory that is neither inferred nor
+    illustrative (imported ``official`` ones included), as it always has.
+    """
+    inferred = int((present["provenance"] == "inferred").sum())
+    illustrative = int((present["provenance"] == "illustrative").sum())
+    return {"documented": int(len(present) - inferred - illustrative), "inferred": inferred,
+            "illustrative": illustrative}
+
+
+@per_dataset
 def versions_table(prog: Programme) -> list[dict]:
-    """One row per perimeter version: date, label, number of territories, and
-    how many are documented (not illustrative) or illustrative."""
+    """One row per perimeter version: date, label, number of territories, how
+    many are documented, inferred or illustrative, the sourced count, the
+    source and the note (what the version's date or composition rests on)."""
     rows = []
     for version in prog.versions.itertuples(index=False):
         present = territories_at(prog, version.date)
-        illustrative = int((present["provenance"] == "illustrative").sum())
         rows.append(
             {
                 "date": version.date,
                 "label": version.label,
                 "territories": int(len(present)),
-                "documented": int(len(present) - illustrative),
-                "illustrative": illustrative,
+                **provenance_counts(present),
                 "expected": None if pd.isna(version.expected_territories) else int(version.expected_territories),
                 "source": version.source,
+                "note": version.note,
             }
         )
     return rows
@@ -423,14 +483,12 @@ def programme_summary(prog: Programme) -> dict:
     """The ``programme`` block of ``info --json``, for the latest version."""
     dates = version_dates(prog)
     if not dates:
-        return {"territories": 0, "documented": 0, "illustrative": 0, "partial": 0}
+        return {"territories": 0, "documented": 0, "inferred": 0, "illustrative": 0, "partial": 0}
     present = territories_at(prog, dates[-1])
-    illustrative = int((present["provenance"] == "illustrative").sum())
     return {
         "date": dates[-1],
         "territories": int(len(present)),
-        "documented": int(len(present) - illustrative),
-        "illustrative": illustrative,
+        **provenance_counts(present),
         "partial": int(present["partial"].sum()),
     }
 

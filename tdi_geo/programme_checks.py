@@ -36,9 +36,10 @@ _DATE_COLUMNS = {
     "projects": [("date", False)],
     "national_figures": [("date", False)],
     "territory_states": [("valid_from", False)],
+    "territory_links": [("date", False)],
 }
 #: Tables whose ``territory_id`` must name a row of territories.csv.
-_REFERENCING = ("memberships", "status_events", "projects", "territory_states")
+_REFERENCING = ("memberships", "status_events", "projects", "territory_states", "territory_links")
 
 
 class DatasetError(ValueError):
@@ -308,7 +309,28 @@ def dataset_problems(tables, reference_dir: Path | None = None) -> list[str]:
         commune_epci = _commune_epci(str(reference_dir or REFERENCE_DIR))
     _check_memberships(members, commune_epci, problems)
     _check_numbers(tables, problems)
+    _check_links(tables.get("territory_links"), known, problems)
     return problems
+
+
+def _check_links(links: pd.DataFrame | None, known: set, problems: list[str]) -> None:
+    """Links name a known relation and a known other territory."""
+    from tdi_geo.programme import LINK_RELATIONS
+
+    if links is None or links.empty:
+        return
+    bad = ~links["relation"].isin(list(LINK_RELATIONS))
+    if bad.any():
+        problems.append(
+            f"« territory_links.csv », colonne « relation », {_lines(links.index[bad])} : relation inconnue "
+            f"{_quote(links.loc[bad, 'relation'])} (possibles : {', '.join(LINK_RELATIONS)})."
+        )
+    unknown = ~links["other_id"].isin(known)
+    if unknown.any():
+        problems.append(
+            f"« territory_links.csv », colonne « other_id », {_lines(links.index[unknown])} : territoire inconnu "
+            f"{_quote(links.loc[unknown, 'other_id'])} (absent de « territories.csv »)."
+        )
 
 
 def raise_for_problems(problems: list[str], dataset_name: str) -> None:

@@ -40,14 +40,25 @@ FLAGS = {"1": True, "true": True, "oui": True, "0": False, "false": False, "non"
 PAGE_ONLY_PARAMS = ("territory", "tiles", "commune")
 
 
-def default_view(default_date: str) -> dict:
+def default_indicator(date: str | None, tracking_until: str | None) -> str:
+    """The indicator a view opens with at ``date``: the engagement status where the
+    dataset's status and project data cover the date, else « Dans le programme
+    depuis » (so a map without tracking data is not all « Pas de donnée »).
+
+    >>> default_indicator("2019-09-24", "2019-09-24"), default_indicator("2024-07-04", "2019-09-24")
+    ('status', 'since')
+    """
+    return "status" if tracking_until and date and date <= tracking_until else "since"
+
+
+def default_view(default_date: str, tracking_until: str | None = None) -> dict:
     """The view state when no parameter is given (the national map at ``default_date``)."""
     return {
         "date": default_date,
         "date_from": None,
         "regions": [],
         "pillar": None,
-        "indicator": "status",
+        "indicator": default_indicator(default_date, tracking_until),
         "scheme": "quantiles",
         "statuses": [],
         "fragile_only": False,
@@ -82,7 +93,8 @@ def flag_value(params: Mapping, name: str) -> tuple[bool | None, str | None]:
 
 
 def parse_view_params(
-    params: Mapping, dates: list[str], regions: Mapping[str, str], default_date: str
+    params: Mapping, dates: list[str], regions: Mapping[str, str], default_date: str,
+    tracking_until: str | None = None,
 ) -> tuple[dict, list[str]]:
     """Read a view from query parameters.
 
@@ -97,6 +109,10 @@ def parse_view_params(
         Valid INSEE région codes → names.
     default_date : str
         The date of a view without ``date``.
+    tracking_until : str, optional
+        The last date of the dataset's status and project data
+        (:func:`tdi_geo.programme.tracking_until`): a view without
+        ``indicator`` opens on :func:`default_indicator` for its date.
 
     Returns
     -------
@@ -113,7 +129,7 @@ def parse_view_params(
     >>> state["regions"], messages
     (['53'], ['Code de région inconnu ignoré : 99 (codes INSEE, ex. 53 pour la Bretagne).'])
     """
-    state = default_view(default_date)
+    state = default_view(default_date, tracking_until)
     messages: list[str] = []
     too_long = set()
     for name in VIEW_PARAMS:
@@ -142,6 +158,7 @@ def parse_view_params(
             state["date_from"] = date_from
         else:
             messages.append(f"Version de comparaison « {date_from} » ignorée (inconnue ou identique).")
+    state["indicator"] = default_indicator(state["date"], tracking_until)
     region = read("region")
     if region:
         codes = _codes(region)

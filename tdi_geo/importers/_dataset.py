@@ -34,7 +34,7 @@ from tdi_geo.spreadsheet import neutralise_frame
 from tdi_geo.programme import TABLE_COLUMNS
 
 TABLES = ("territories", "memberships", "versions", "status_events", "projects", "national_figures",
-          "territory_states")
+          "territory_states", "territory_links")
 
 
 def _slug(text: str) -> str:

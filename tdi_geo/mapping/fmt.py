@@ -28,6 +28,8 @@ def format_number(value, decimals: int = 0) -> str:
 def format_value(value, indicator: str) -> str:
     """An indicator value as French text with its unit (``"1,2 M€"``, ``"3 projets"``)."""
     spec = INDICATORS[indicator]
+    if spec["kind"] == "ordinal":
+        return NO_DATA_LABEL if value is None or pd.isna(value) else str(int(value))
     if spec["kind"] == "categorical":
         if value is None or pd.isna(value):
             return NO_DATA_LABEL

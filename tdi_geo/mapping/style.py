@@ -165,7 +165,16 @@ def color_view(view: gpd.GeoDataFrame, indicator: str = "status", scheme: str = 
     spec = INDICATORS[indicator]
     out = view.copy()
     out["illustrative"] = _illustrative(out)
-    if spec["kind"] == "categorical":
+    if spec["kind"] == "ordinal":
+        # Few ordered values (years): one class each, darkest for the earliest.
+        values = pd.to_numeric(out[indicator], errors="coerce")
+        distinct = sorted(int(v) for v in values.dropna().unique())
+        palette = SEQUENTIAL[max(min(len(distinct), max(SEQUENTIAL)), 1)][::-1]
+        colours = {v: palette[min(i, len(palette) - 1)] for i, v in enumerate(distinct)}
+        fill = values.map(lambda v: colours.get(int(v)) if pd.notna(v) else None)
+        items = [(colours[v], format_value(v, indicator)) for v in distinct]
+        note = ""
+    elif spec["kind"] == "categorical":
         fill = out[indicator].map(STATUS_COLORS)
         present = set(out[indicator].dropna())
         items = [(STATUS_COLORS[s], STATUSES[s]) for s in STATUSES if s in present or not present]
