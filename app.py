@@ -176,7 +176,8 @@ with tab_map:
             with kpi_box:
                 kpis.render(model.kpis, model.figures,
                             filtered=len(model.view) != row["territories"] or bool(state["pillar"]),
-                            date_label=mapping.format_date(state["date"]))
+                            date_label=mapping.format_date(state["date"]),
+                            tracked_until=mapping.format_date(tracked_until) if tracked_until else "")
         stem = view_params.file_stem(state)  # the HTTP routes name their files the same way
         downloads = st.container(horizontal=True, vertical_alignment="center")
         downloads.download_button(

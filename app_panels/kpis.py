@@ -49,7 +49,8 @@ def kpi_html(kpis: dict, figures: dict) -> str:
     False
     """
     items = []
-    for key in (k for k in KPI_LABELS if k in kpis):
+    # A figure the data does not cover (after the last status and project data) is not a tile of « — ».
+    for key in (k for k in KPI_LABELS if k in kpis and kpis[k] is not None):
         published = figures.get(key)
         extra = (f'<dd class="tdi-kpi-published">Chiffre publié : {escape(format_kpi(key, published["value"]))}</dd>'
                  if published is not None else "")
@@ -58,7 +59,7 @@ def kpi_html(kpis: dict, figures: dict) -> str:
     return f"<style>{_CSS}</style><dl class=\"tdi-kpis\" aria-label=\"Chiffres clés\">{''.join(items)}</dl>"
 
 
-def render(kpis: dict, figures: dict, filtered: bool, date_label: str) -> None:
+def render(kpis: dict, figures: dict, filtered: bool, date_label: str, tracked_until: str = "") -> None:
     """Draw the KPIs and the line saying where they come from.
 
     Parameters
@@ -71,11 +72,18 @@ def render(kpis: dict, figures: dict, filtered: bool, date_label: str) -> None:
         Whether filters restrict the territories (published figures are national).
     date_label : str
         The date, as shown to users.
+    tracked_until : str
+        The last date of the status and project data, as shown to users
+        (empty when the dataset has none).
     """
     st.html(kpi_html(kpis, figures if not filtered else {}))
     scope = "territoires filtrés" if filtered else "tous les territoires"
     sources = sorted({f["source"] for f in figures.values()})
     text = f"Calculé à partir du jeu de données au {date_label} ({scope})."
+    if any(value is None for value in kpis.values()):
+        text += (f" Statuts, projets et financements : pas de donnée à cette date (le suivi par territoire "
+                 f"s'arrête au {tracked_until})." if tracked_until else
+                 " Statuts, projets et financements : pas de donnée dans ce jeu.")
     if sources and not filtered:
         text += " Chiffres publiés : " + " ; ".join(sources) + "."
     elif sources:

@@ -24,9 +24,9 @@ import pandas as pd
 import streamlit as st
 
 from app_panels.text import caption
-from tdi_geo.mapping.fmt import format_number
-from tdi_geo.programme import per_dataset
-from tdi_geo.summaries import DOCUMENTED, ILLUSTRATIVE, REGION_MEASURES, national_reference, region_parts
+from tdi_geo.mapping.fmt import format_date, format_number
+from tdi_geo.programme import per_dataset, tracking_until
+from tdi_geo.summaries import DOCUMENTED, ILLUSTRATIVE, REGION_MEASURES, national_reference, region_parts, tracked
 from tdi_geo.view_model import view_model
 
 EXPANDER_KEY = "regions_compare"
@@ -117,7 +117,13 @@ def chart_spec(prog, view_key: tuple, measure: str, chosen: tuple) -> dict:
     view = view_model(prog, view_key).view
     parts = region_parts(view, measure)
     if parts.empty:
-        return {"spec": None, "caption": ""}
+        if len(view) and not tracked(view):
+            until = tracking_until(prog)
+            return {"spec": None, "caption": (
+                "Pas de donnée à cette date : les statuts et les projets par territoire ne sont connus que "
+                f"jusqu'au {format_date(until)}. Seul le nombre de territoires peut être comparé."
+                if until else "Pas de donnée : ce jeu ne contient ni statuts ni projets.")}
+        return {"spec": None, "caption": "Aucun territoire ne correspond à ces filtres."}
     reference = national_reference(view, measure)
     if measure == "engaged_share":
         shown_value = f"{format_number(100 * reference['value'])} %"
@@ -151,7 +157,7 @@ def render(prog, view_key: tuple, *, chosen_regions: list[str]) -> None:
                                format_func=lambda k: REGION_MEASURES[k]["label"])
         drawn = chart_spec(prog, view_key, measure, tuple(sorted(chosen_regions)))
         if drawn["spec"] is None:
-            st.info("Aucun territoire ne correspond à ces filtres.")
+            st.info(drawn["caption"])
             return
         caption(drawn["caption"])  # 4.9:1, not st.caption's 3.9:1 grey
         # A copy: Streamlit adds its own keys (selection, theme) to the specification it is given.

@@ -93,8 +93,9 @@ def render(versions: list[dict], regions: dict[str, str]) -> dict:
     def version_label(date: str) -> str:
         row = by_date[date]
         text = f"{format_date(date)} — {format_number(row['territories'])} territoires"
-        if row["illustrative"]:
-            text += f" ({row['documented']} documentés, {row['illustrative']} illustratifs)"
+        if row["illustrative"] or row["inferred"]:
+            text += (f" ({row['documented']} documentés, {row['inferred']} inférés, "
+                     f"{row['illustrative']} illustratifs)")
         return text
 
     sb = st.sidebar

@@ -110,16 +110,17 @@ def cmd_versions(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from tdi_geo.perimeters import perimeter_diff
+    from tdi_geo.perimeters import diff_sentences, perimeter_diff
 
     diff = perimeter_diff(_load_programme(args), args.date_from, args.date_to)
     if args.json:
         _print_json(diff)
     else:
-        for kind, label in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Modifiés")):
-            print(f"{label} ({len(diff[kind])}) :")
-            for item in diff[kind]:
-                print(f"  - {item['name']} [{item['id']}]")
+        for kind, label in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Modifiés"),
+                            ("renamed", "Renommés")):
+            print(f"{label} ({len(diff[kind])})")
+        for line in diff_sentences(diff):
+            print(f"  - {line}")
     return 0
 
 
@@ -131,7 +132,7 @@ def cmd_kpis(args) -> int:
         _print_json(kpis)
     else:
         for key, value in kpis.items():
-            print(f"{key}: {value}")
+            print(f"{key}: {'Pas de donnée' if value is None else value}")
     return 0
 
 

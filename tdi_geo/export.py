@@ -119,16 +119,19 @@ def _plain(value):
 def view_state(view: gpd.GeoDataFrame) -> dict:
     """The ``tdi_view`` member: filter state, counts and data provenance."""
     state = dict(view.attrs.get("tdi_view", {}))
-    illustrative = _properties_frame(view).get("illustrative", pd.Series(dtype=bool))
+    properties = _properties_frame(view)
+    illustrative = properties.get("illustrative", pd.Series(dtype=bool))
     state["territories"] = int(len(view))
     state["illustrative_territories"] = int(illustrative.fillna(False).astype(bool).sum())
+    state["inferred_territories"] = int(properties.get("provenance", pd.Series(dtype=object)).eq("inferred").sum())
     prov = reference.provenance()
     state["reference"] = {"source": prov["source"], "cog_year": prov["cog_year"], "licence": prov["licence"]}
     state["generator"] = f"tdi-geo {__version__}"
     if state["illustrative_territories"]:
         state["warning"] = (
-            "Certains territoires sont illustratifs (propriété illustrative=true) : leur composition "
-            "est inventée pour compléter la carte et n'est pas une donnée publiée."
+            "Certains territoires sont illustratifs (propriété illustrative=true) : aucune source ne dit "
+            "qu'ils étaient dans le programme à cette date, ou leur composition est inventée ; "
+            "ce n'est pas une donnée publiée."
         )
     return json.loads(json.dumps(state, default=_plain))
 
@@ -263,8 +266,9 @@ def html_bytes(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str
                                fit_bounds=None if regions and len(view) else mapping.NATIONAL_BOUNDS)
     where = f", régions {', '.join(regions)}" if regions else ""
     subtitle = (
-        f"{state['territories']} territoires, dont {state['illustrative_territories']} illustratifs "
-        "(composition inventée pour compléter la carte, contour pointillé). "
+        f"{state['territories']} territoires, dont {state['inferred_territories']} inférés (composition d'une "
+        f"source, date ou présence déduite) et {state['illustrative_territories']} illustratifs (présence ou "
+        "composition sans source, contour pointillé). "
         f"Jeu de données « {state.get('dataset', '')} » ; référentiel {state['reference']['source']}, "
         f"COG {state['reference']['cog_year']} ; {state['generator']}."
     )

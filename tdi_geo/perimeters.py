@@ -295,8 +295,8 @@ def territory_member_lists(prog: Programme, date) -> pd.DataFrame:
         members at ``date``. SIRENs and names are in the same order (by SIREN)
         and joined with :data:`LIST_SEPARATOR`; a territory holding only some
         communes of an EPCI lists that EPCI too. ``sources`` are the URLs of
-        the territory's state valid at ``date``; empty for illustrative
-        territories, whose composition is made up and has no source.
+        the territory's state valid at ``date`` (an illustrative territory
+        cites the source of its composition; its presence at ``date`` has none).
     """
     date = parse_date(date)
     members = members_at(prog, date)
@@ -316,7 +316,6 @@ def territory_member_lists(prog: Programme, date) -> pd.DataFrame:
     )
     states = territory_states_at(prog, date).set_index("id")
     sources = states["source"].fillna("").astype(str)
-    sources = sources.where(states["provenance"] != "illustrative", "")
     # Normalise whatever separators the dataset used to the export's one.
     sources = sources.str.split(r"\s*;\s*|\s+", regex=True).map(lambda urls: LIST_SEPARATOR.join(u for u in urls if u))
     out = pd.DataFrame({"id": sorted(set(members["territory_id"]))})

@@ -42,6 +42,8 @@ DPI = 300
 #: Where the map sits on the page (figure fraction: left, bottom, width, height).
 MAP_BOX = (0.02, 0.09, 0.70, 0.79)
 _HATCH = "////"
+#: Inferred territories: sparse dots (the pattern of illustrative ones is hatching).
+_DOTS = ".."
 _HATCH_COLOR = "#555555"
 _OUTLINE = "#333333"
 _LAND = "#f4f4f4"
@@ -181,6 +183,9 @@ def _legend_handles(legend: dict):
     handles = [Patch(facecolor=c, edgecolor=_OUTLINE, linewidth=0.5, label=label) for c, label in legend["items"]]
     color, label = legend["no_data"]
     handles.append(Patch(facecolor=color, edgecolor=_OUTLINE, linewidth=0.5, label=label))
+    if legend.get("inferred"):
+        handles.append(Patch(facecolor="white", edgecolor=_HATCH_COLOR, hatch=_DOTS, linewidth=0.5,
+                             label=f"{mapping.INFERRED_LABEL}\n(pointillé de points)"))
     if legend["illustrative"]:
         handles.append(Patch(facecolor="white", edgecolor=_HATCH_COLOR, hatch=_HATCH, linestyle="--",
                              linewidth=0.8, label=f"{mapping.ILLUSTRATIVE_LABEL}\n(hachuré, contour pointillé)"))
@@ -242,8 +247,13 @@ def draw(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str = "qu
             ax.text(bx0 + 0.08, by1 - 0.06, row.label, fontsize=6.5, ha="left", va="top", color="#333333", zorder=6)
     documented = colored[~colored["illustrative"]]
     illustrative = colored[colored["illustrative"]]
+    inferred = documented[documented["provenance"].eq("inferred")] if "provenance" in documented else documented[:0]
     if len(documented):
         documented.plot(ax=ax, color=documented["fill"].tolist(), edgecolor=_OUTLINE, linewidth=0.3, zorder=2)
+    if len(inferred):
+        # Sparse dots over the fill: the legend colour stays readable.
+        with pyplot.rc_context({"hatch.color": _HATCH_COLOR, "hatch.linewidth": 0.3}):
+            inferred.plot(ax=ax, facecolor="none", edgecolor=_HATCH_COLOR, linewidth=0, hatch=_DOTS, zorder=3)
     if len(illustrative):
         illustrative.plot(ax=ax, color=illustrative["fill"].tolist(), edgecolor="none", zorder=2)
         # Hatching and a dashed outline over the fill: the legend colour stays readable.
@@ -263,7 +273,8 @@ def draw(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str = "qu
         scale_bar(ax, *ax.get_xlim(), *ax.get_ylim(), at=0.04 if regional else 0.3)
 
     fig.text(0.02, 0.95, f"Territoires d'industrie — {what}", fontsize=15, fontweight="bold", va="bottom")
-    counts = (f"{state['territories']} territoires, dont {state['illustrative_territories']} illustratifs"
+    counts = (f"{state['territories']} territoires, dont {state.get('inferred_territories', 0)} inférés et "
+              f"{state['illustrative_territories']} illustratifs"
               if not state.get("mode") else f"{state['territories']} territoires")
     fig.text(0.02, 0.915, f"{_filters_text(state)} — {counts}", fontsize=10, va="bottom", color="#333333")
     fig.legend(handles=_legend_handles(legend), title=legend["title"], loc="upper left",
@@ -272,8 +283,8 @@ def draw(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str = "qu
         fig.text(0.745, 0.10, legend["note"], fontsize=7.5, color="#333333", va="bottom", wrap=True)
     lines = [source_text(state, source)]
     if state["illustrative_territories"]:
-        lines.append("Les territoires illustratifs (hachurés) ont une composition inventée pour compléter la "
-                     "carte : ce n'est pas une donnée publiée.")
+        lines.append("Les territoires illustratifs (hachurés) n'ont pas de source pour leur présence à cette date "
+                     "ou pour leur composition : ce n'est pas une donnée publiée.")
     fig.text(0.02, 0.02, "\n".join(lines), fontsize=6.5, color="#333333", va="bottom", wrap=True)
     return fig, ax, colored, legend
 

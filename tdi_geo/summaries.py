@@ -20,7 +20,7 @@ import pandas as pd
 
 from tdi_geo.export import plain
 from tdi_geo.mapping.style import DIFF_STYLES, SEQUENTIAL, STATUS_COLORS
-from tdi_geo.programme import ENGAGED_STATUSES
+from tdi_geo.programme import ENGAGED_STATUSES, PROVENANCES
 from tdi_geo.spreadsheet import neutralise_frame
 from tdi_geo.xlsx_writer import xlsx_bytes
 
@@ -61,7 +61,7 @@ _PARTS: dict[str, list[tuple[str, str, str]]] = {
     "funding_per_inhabitant": [("Financements par habitant", "funding_eur", SEQUENTIAL[5][2])],
 }
 #: Provenance labels of the chart's parts (documented first, drawn solid).
-DOCUMENTED, ILLUSTRATIVE = "Documenté", "Illustratif"
+DOCUMENTED, ILLUSTRATIVE = "Documenté ou inféré", "Illustratif"
 _SUMMED = ["territories", "engaged", "projects", "projects_committed", "projects_not_committed",
            "funding_eur", "population"]
 
@@ -92,7 +92,9 @@ def table_frame(view) -> pd.DataFrame:
     frame = pd.DataFrame({c: view[c] for c in wanted}, index=view.index)  # not the geometry, not a copy of it
     if "change" in frame.columns:
         frame["change_label"] = frame["change"].map({k: label for k, (_, label) in DIFF_STYLES.items()})
-    if "provenance_label" not in frame.columns and "illustrative" in frame.columns:
+    if "provenance_label" not in frame.columns and "provenance" in view.columns:
+        frame["provenance_label"] = view["provenance"].map(PROVENANCES).fillna(view["provenance"])
+    elif "provenance_label" not in frame.columns and "illustrative" in frame.columns:
         frame["provenance_label"] = np.where(frame["illustrative"].astype(bool), ILLUSTRATIVE, DOCUMENTED)
     cols = [c for c in TABLE_COLUMNS if c in frame.columns]
     return frame[cols].rename(columns=TABLE_COLUMNS).reset_index(drop=True)
@@ -141,6 +143,11 @@ def region_totals(view) -> pd.DataFrame:
     return totals
 
 
+def tracked(view) -> bool:
+    """Whether the view has status and project data (« Pas de donnée » after the last tracking date)."""
+    return "status" in view.columns and bool(pd.Series(view["status"]).notna().any())
+
+
 def _value(numerator, measure: str, territories, population):
     """A part's value: counts as they are, shares over the région's territories, euros per inhabitant."""
     if measure == "engaged_share":
@@ -172,7 +179,7 @@ def region_parts(view, measure: str) -> pd.DataFrame:
     check_measure(measure)
     totals = region_totals(view)
     columns = ["region", "region_name", "part", "provenance", "color", "value", "total", "rank"]
-    if totals.empty:
+    if totals.empty or (measure != "territories" and not tracked(view)):
         return pd.DataFrame(columns=columns)
     whole = totals.groupby("region")[["territories", "population"]].transform("sum")
     rows = []

@@ -16,7 +16,7 @@ from app_panels.kpis import format_kpi
 from tdi_geo import reference
 from tdi_geo.indicators import KPI_LABELS, build_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
-from tdi_geo.programme import default_date, national_figures, versions_table
+from tdi_geo.programme import default_date, national_figures, territories_at, version_dates, versions_table
 
 
 
@@ -57,10 +57,23 @@ def _territory_box(at):
     return at.selectbox(key="w_territory")
 
 
-def test_default_page_shows_the_published_figures_of_the_default_date_with_their_source(app, prog):
+def test_the_page_opens_on_the_latest_version_coloured_by_entry_in_the_programme(app, prog):
     at = app()
     assert not at.exception and not at.error
     date = default_date(prog)
+    assert at.query_params["date"] == date == version_dates(prog)[-1]
+    assert at.selectbox(key="w_indicator").value == "since"
+    shown = _metrics(at)
+    # No status or project data after 2019: only the number of territories, no « — » tiles.
+    assert shown == {KPI_LABELS["territories"]: format_kpi("territories", len(territories_at(prog, date)))}
+    assert "pas de donnée" in " ".join(_shown(at, "caption")).lower()
+
+
+def test_24_september_2019_shows_the_published_figures_with_their_source(app, prog):
+    date = "2019-09-24"
+    at = app(date=date)
+    assert not at.exception and not at.error
+    assert at.selectbox(key="w_indicator").value == "status"
     figures = national_figures(prog, date)
     assert figures, "the embedded data has sourced national figures"
     shown = _metrics(at)
@@ -77,6 +90,7 @@ def test_page_says_what_the_data_is(app, prog):
     row = next(r for r in versions_table(prog) if r["date"] == default_date(prog))
     text = " ".join(_shown(at, "caption"))
     assert f"{row['documented']} documentés" in text and f"{row['illustrative']} illustratifs" in text
+    assert f"{row['inferred']} inférés" in text
     assert f"COG {reference.provenance()['cog_year']}" in text
 
 
@@ -133,9 +147,9 @@ def test_changing_widgets_writes_a_shareable_url(app):
 
 
 def test_pillar_filter_keeps_territories_with_projects_in_it_and_counts_only_them(app, prog):
-    at = app(pillar="innover")
-    view = build_view(prog, default_date(prog), pillar="innover")
-    kpis = national_kpis(prog, default_date(prog), territory_ids=view["id"], pillar="innover")
+    at = app(date="2019-09-24", pillar="innover")
+    view = build_view(prog, "2019-09-24", pillar="innover")
+    kpis = national_kpis(prog, "2019-09-24", territory_ids=view["id"], pillar="innover")
     assert len(_territory_box(at).options) - 1 == len(view)
     assert _metrics(at)[KPI_LABELS["projects"]] == format_kpi("projects", kpis["projects"])
 
@@ -144,8 +158,9 @@ def test_version_selector_lists_dates_with_their_counts(app, prog):
     at = app()
     box = at.selectbox(key="w_date")
     assert box.options == [f"{r['date'][8:]}/{r['date'][5:7]}/{r['date'][:4]}" + f" — {r['territories']} territoires"
-                           + (f" ({r['documented']} documentés, {r['illustrative']} illustratifs)"
-                              if r["illustrative"] else "") for r in versions_table(prog)]
+                           + (f" ({r['documented']} documentés, {r['inferred']} inférés, "
+                              f"{r['illustrative']} illustratifs)" if r["illustrative"] or r["inferred"] else "")
+                           for r in versions_table(prog)]
 
 
 def test_comparison_lists_the_territories_added_between_two_versions(app, prog):
@@ -185,12 +200,12 @@ def test_download_buttons_offer_the_current_view(app):
 
 
 @pytest.mark.parametrize("params", [
-    {"region": "06"},
+    {"region": "06", "date": "2019-09-24"},
     {"region": "06", "date": "2018-11-22"},
     {"region": "02", "date": "2018-11-22"},
-    {"region": "06", "indicator": "funding_per_inhabitant", "pillar": "innover"},
-    {"region": "06", "from": "2018-11-22"},
-    {"region": "06", "territory": "x"},
+    {"region": "06", "date": "2019-09-24", "indicator": "funding_per_inhabitant", "pillar": "innover"},
+    {"region": "06", "date": "2019-09-24", "from": "2018-11-22"},
+    {"region": "06", "date": "2019-09-24", "territory": "x"},
 ])
 def test_a_view_without_territory_says_so_and_still_offers_its_legend_and_downloads(app, prog, params):
     view = build_view(prog, params.get("date", default_date(prog)), regions=[params["region"]])

@@ -14,6 +14,8 @@ from tdi_geo.perimeters import perimeter_diff, territory_geometries
 from tdi_geo.programme import load_programme, version_dates
 
 LAST_ADDITIONS = {"Vendée-Est", "Lamballe Terre et Mer", "Saint-Brieuc Baie d'Armor"}
+#: The panel of 24 Sept 2019 (the fourth version).
+SEPT = 3
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -33,19 +35,21 @@ def drawn(embedded):
 def test_one_panel_per_version_with_counts(embedded):
     panels = chronology_panels(embedded)
     assert [p["date"] for p in panels] == version_dates(embedded)
-    assert [p["territories"] for p in panels] == [124, 136, 141, 144]
+    assert [p["territories"] for p in panels] == [124, 136, 141, 144, 146, 148, 149, 183, 183]
     assert panels[0]["caption"] == "124 territoires" and panels[0]["added"] == []
-    assert panels[-1]["caption"] == "144 territoires, +3"
-    assert [len(p["added"]) for p in panels[1:]] == [12, 5, 3]
+    assert panels[SEPT]["caption"] == "144 territoires, +3"
+    # The sourced steps of 2018-2019: 12 added in March, 5 by summer, 3 on 24 Sept 2019.
+    assert [len(p["added"]) for p in panels[1:4]] == [12, 5, 3]
+    assert panels[-1]["caption"].startswith("183 territoires, +0")
+    assert "\u2212" in panels[7]["caption"], "phase 2 drops some phase 1 territories"
 
 
-def test_last_panel_highlights_exactly_the_three_additions_of_24_september(embedded):
-    last = chronology_panels(embedded)[-1]
-    assert {r["name"] for r in last["added"]} == LAST_ADDITIONS
-    # The same answer as the perimeter diff between the last two versions, computed independently.
+def test_the_september_2019_panel_highlights_exactly_its_three_additions(embedded):
+    panel = chronology_panels(embedded)[SEPT]
+    assert {r["name"] for r in panel["added"]} == LAST_ADDITIONS
     dates = version_dates(embedded)
-    assert {r["id"] for r in last["added"]} == {r["id"] for r in perimeter_diff(embedded, dates[-2], dates[-1])["added"]}
-    assert last["drom_added"] == []
+    assert {r["id"] for r in panel["added"]} == {r["id"] for r in perimeter_diff(embedded, dates[2], dates[3])["added"]}
+    assert panel["drom_added"] == []
 
 
 def test_drom_additions_are_named_under_their_panel(embedded):
@@ -69,10 +73,10 @@ def test_png_is_a_picture_with_a_panel_per_version(drawn):
     image = Image.open(io.BytesIO(drawn.png))
     assert image.format == "PNG"
     assert image.size == drawn.size
-    assert len(drawn.transforms) == 4
+    assert len(drawn.transforms) == 9
 
 
-@pytest.mark.parametrize("panel, colour", [(3, ADDED_COLOR), (2, None)])
+@pytest.mark.parametrize("panel, colour", [(SEPT, ADDED_COLOR), (SEPT - 1, None)])
 def test_added_territory_is_drawn_in_the_added_colour_only_on_its_panel(embedded, drawn, panel, colour):
     image = Image.open(io.BytesIO(drawn.png)).convert("RGB")
     shapes = territory_geometries(embedded, "2019-09-24", "coarse")

@@ -42,9 +42,12 @@ def test_versions_json_shows_each_sourced_count_on_its_date(versions):
     expected = dict(zip(versions["date"], versions["expected_territories"].astype(int)))
     assert got == expected
     assert sorted(expected.values())[:4] == [124, 136, 141, 144]
+    assert sorted(expected.values()) == [124, 136, 141, 144, 146, 148, 149, 183, 183]
     for row in rows:
-        assert set(row) >= {"date", "label", "territories", "documented", "illustrative"}
-        assert row["documented"] + row["illustrative"] == row["territories"]
+        assert set(row) >= {"date", "label", "territories", "documented", "inferred", "illustrative", "note"}
+        assert row["documented"] + row["inferred"] + row["illustrative"] == row["territories"]
+        if row["date"] >= SEED_DATE:
+            assert row["illustrative"] == 0, row["date"]
 
 
 def test_diff_141_to_144_lists_exactly_the_three_new_territories(versions):
@@ -52,8 +55,18 @@ def test_diff_141_to_144_lists_exactly_the_three_new_territories(versions):
     before, after = expected["141"], expected["144"]
     diff = json.loads(run_cli("diff", before, after, "--json").stdout)
     assert {r["name"] for r in diff["added"]} == ADDED_ON_24_SEPT
-    assert diff["removed"] == [] and diff["changed"] == []
+    assert diff["removed"] == [] and diff["changed"] == [] and diff["renamed"] == []
     assert all(set(r) == {"id", "name"} for r in diff["added"])
+
+
+def test_diff_of_november_2019_says_what_split_and_what_was_added():
+    diff = json.loads(run_cli("diff", SEED_DATE, "2019-11-19", "--json").stdout)
+    added = {r["name"]: r for r in diff["added"]}
+    assert set(added) == {"Sel et Vermois", "Terres de Lorraine"}
+    assert [o["id"] for o in added["Terres de Lorraine"]["from"]] == ["val-et-terres-de-lorraine"]
+    assert diff["changed"] == [{"id": "val-et-terres-de-lorraine", "name": "Val de Lorraine", "kind": "reduced"}]
+    text = run_cli("diff", SEED_DATE, "2019-11-19").stdout
+    assert "Terres de Lorraine (issu de Val de Lorraine)" in text and "Périmètre réduit : Val de Lorraine" in text
 
 
 def test_kpis_at_24_september_2019_equal_the_press_release_figures():
@@ -70,8 +83,8 @@ def test_kpis_at_24_september_2019_equal_the_press_release_figures():
 def test_info_reports_reference_and_programme_blocks():
     info = json.loads(run_cli("info", "--json").stdout)
     prog = info["programme"]
-    assert prog["territories"] == prog["documented"] + prog["illustrative"]
-    assert prog["illustrative"] > 0 and prog["documented"] > 0 and prog["partial"] > 0
+    assert prog["territories"] == prog["documented"] + prog["inferred"] + prog["illustrative"] == 183
+    assert prog["date"] == "2024-07-04" and prog["illustrative"] == 0
     assert info["reference"]["epci"] > 1200
 
 

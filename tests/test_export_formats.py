@@ -63,7 +63,7 @@ def test_a_repeated_parameter_keeps_its_last_value():
     ({"pillar": "cuisine"}, "pillar",
      "Pilier « cuisine » inconnu : piliers possibles recruter, innover, attirer, simplifier, transition_ecologique."),
     ({"indicator": "bonheur"}, "indicator",
-     ("Indicateur « bonheur » inconnu : indicateurs possibles status, funding_eur, funding_per_inhabitant, "
+     ("Indicateur « bonheur » inconnu : indicateurs possibles since, status, funding_eur, funding_per_inhabitant, "
      "projects, projects_committed.")),
     ({"classes": "hasard"}, "scheme", "Méthode de classes « hasard » inconnue : quantiles, fisher_jenks."),
     ({"status": "fini"}, "statuses", "Statut inconnu ignoré : fini (statuts possibles : "),

@@ -26,7 +26,8 @@ from tdi_geo.programme import (
     versions_table,
 )
 
-IMPORTED = "2023-06-01"
+#: After every embedded version (the last is 4 July 2024).
+IMPORTED = "2025-06-01"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def _exported(prog, date, fmt):
 def test_every_date_before_the_import_exports_the_same_bytes(after_2023):
     before = load_programme(PROGRAMME_DIR)
     earlier = [d for d in version_dates(after_2023) if d < IMPORTED]
-    assert earlier == version_dates(before)  # all four embedded versions are kept
+    assert earlier == version_dates(before)  # all nine embedded versions are kept
     for date in earlier:
         assert _exported(after_2023, date, "geojson") == _exported(before, date, "geojson"), date
         assert _exported(after_2023, date, "csv") == _exported(before, date, "csv"), date
@@ -62,16 +63,15 @@ def test_every_date_before_the_import_exports_the_same_bytes(after_2023):
     assert versions_table(after_2023)[:-1] == versions_table(before)
 
 
-def test_auxois_morvan_stays_documented_and_partial_in_2019(after_2023):
+def test_earlier_provenance_stays_what_it_was_in_2019(after_2023):
     view = build_view(after_2023, "2019-09-24", resolution="fine").set_index("id")
-    assert view.at["auxois-morvan", "provenance"] == "documented"
-    assert bool(view.at["auxois-morvan", "partial"]) is True
+    assert view.at["lamballe-terre-et-mer", "provenance"] == "documented"
+    assert view.at["auxois-morvan", "provenance"] == "inferred"
     record = territory_record(after_2023, "auxois-morvan", "2019-09-24")
-    assert record["provenance"] == "documented" and "echodescommunes" in record["source"]
-    # From the imported version on, the official file is what is known about it.
+    assert record["provenance"] == "inferred" and "echodescommunes" in record["source"]
+    # From the imported version on, the official file is what is known about them.
     later = build_view(after_2023, IMPORTED).set_index("id")
-    assert later.at["auxois-morvan", "provenance"] == "official"
-    assert bool(later.at["auxois-morvan", "partial"]) is False
+    assert later.at["auxois-morvan", "provenance"] == later.at["lamballe-terre-et-mer", "provenance"] == "official"
     assert territory_record(after_2023, "auxois-morvan", IMPORTED)["source"] == "tdi_communes_2023.csv"
 
 
@@ -81,8 +81,9 @@ def test_the_app_opens_on_the_latest_version_and_the_embedded_figures_still_show
     assert shown["version"] == IMPORTED and shown["files"] == ["tdi_communes_2023.csv"] and not shown["embedded"]
     assert dataset_summary(load_programme(PROGRAMME_DIR))["embedded"] is True
     embedded = load_programme(PROGRAMME_DIR)
-    assert default_date(embedded) == version_dates(embedded)[-1] == "2019-09-24"
-    figures = national_figures(embedded, default_date(embedded))
+    assert default_date(embedded) == version_dates(embedded)[-1] == "2024-07-04"
+    assert national_figures(embedded, default_date(embedded)) == {}
+    figures = national_figures(embedded, "2019-09-24")
     assert figures["territories"]["value"] == 144 and "24 septembre 2019" in figures["territories"]["source"]
 
 

@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from tdi_geo import export, http_downloads
 from tdi_geo.importers import current_dataset, import_to_workspace, publish_dataset
 from tdi_geo.indicators import build_view, diff_view
-from tdi_geo.programme import DATASET_ENV, default_date, load_programme
+from tdi_geo.programme import DATASET_ENV, default_date, load_programme, versions_table
 
 
 def call(app, path: str, query: str = "", headers: dict | None = None, method: str = "GET") -> tuple[int, dict, bytes]:
@@ -100,15 +100,18 @@ def test_region_53_geojson_is_byte_for_byte_the_page_download(embedded_app):
     prog = load_programme()
     status, headers, body = call(embedded_app, "/api/territoires.geojson", "region=53")
     assert status == 200
-    assert body == export.geojson_bytes(_page_view(prog, default_date(prog), regions=["53"]))
+    # The page opens the latest version on « Dans le programme depuis » (no status data after 2019).
+    assert body == export.geojson_bytes(_page_view(prog, default_date(prog), regions=["53"], indicator="since"))
     assert headers["content-type"].startswith("application/geo+json")
-    assert headers["content-disposition"] == 'attachment; filename="territoires-industrie_2019-09-24_reg-53.geojson"'
+    assert headers["content-disposition"] == (
+        f'attachment; filename="territoires-industrie_{default_date(prog)}_reg-53.geojson"')
 
 
 def test_the_national_view_has_every_territory_of_the_latest_version(embedded_app):
     status, _, body = call(embedded_app, "/api/territoires.geojson")
     assert status == 200
-    assert len(json.loads(body)["features"]) == 144
+    latest = versions_table(load_programme())[-1]
+    assert len(json.loads(body)["features"]) == latest["territories"] == latest["expected"] == 183
 
 
 @pytest.mark.parametrize(("query", "date", "date_from", "regions", "filters", "filename"), [

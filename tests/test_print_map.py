@@ -76,7 +76,8 @@ def test_picture_has_title_legend_drom_scale_and_source(projects_view):
     assert "France entière" in texts[1] and "144 territoires" in texts[1]
     assert legend_texts[: len(legend["items"])] == [label for _, label in legend["items"]]
     assert mapping.NO_DATA_LABEL in legend_texts
-    assert any(mapping.ILLUSTRATIVE_LABEL in t and "hachuré" in t for t in legend_texts)
+    assert any(mapping.INFERRED_LABEL in t for t in legend_texts)
+    assert not any(mapping.ILLUSTRATIVE_LABEL in t for t in legend_texts), "none is illustrative on 24/09/2019"
     source = next(t for t in texts if t.startswith("Source"))
     assert f"COG {reference.provenance()['cog_year']}" in source
     assert "« programme »" in source and "communiqué" in source
@@ -86,6 +87,16 @@ def test_picture_has_title_legend_drom_scale_and_source(projects_view):
     # DROM shapes are drawn inside their boxes, not at their true place.
     reunion = colored[colored["region"] == "04"]
     assert reunion.total_bounds[0] >= mapping.DROM_INSETS["04"]["box"][0]
+
+
+def test_the_three_provenance_levels_have_their_own_legend_entries():
+    view = build_view(load_programme(), "2018-11-22", indicator="status")
+    assert set(view["provenance"]) == {"documented", "inferred", "illustrative"}
+    fig, _, _, _ = print_map.draw(view)
+    legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    fig.clf()
+    assert any(mapping.ILLUSTRATIVE_LABEL in t and "hachuré" in t for t in legend_texts)
+    assert any(mapping.INFERRED_LABEL in t for t in legend_texts)
 
 
 def test_scale_bar_is_true_at_its_latitude():

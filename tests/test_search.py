@@ -168,7 +168,8 @@ def test_a_commune_that_joined_later_says_when(prog, communes):
 
 def test_a_commune_of_a_partly_covered_epci_gets_the_answer_for_that_commune(prog, communes, holders):
     rows = pd.read_csv(PROGRAMME_DIR / "memberships.csv", dtype=str, keep_default_na=False)
-    single = rows[(rows["insee_com"] != "") & (rows["valid_to"] == "")]
+    at_date = (rows["valid_from"] <= DATE) & ((rows["valid_to"] == "") | (rows["valid_to"] > DATE))
+    single = rows[(rows["insee_com"] != "") & at_date]
     assert not single.empty
     member = single.iloc[0]
     epci = communes.set_index("insee_com").at[member["insee_com"], "epci_siren"]
@@ -207,7 +208,8 @@ def test_insee_code_and_siren_queries(prog, communes, holders):
     corsica = communes[communes["insee_com"].str.startswith("2A")].iloc[0]
     assert where(prog, corsica["insee_com"].lower(), DATE)["matches"][0]["insee"] == corsica["insee_com"]
     rows = pd.read_csv(PROGRAMME_DIR / "memberships.csv", dtype=str, keep_default_na=False)
-    whole = rows[(rows["epci_siren"] != "") & (rows["valid_to"] == "")]
+    at_date = (rows["valid_from"] <= DATE) & ((rows["valid_to"] == "") | (rows["valid_to"] > DATE))
+    whole = rows[(rows["epci_siren"] != "") & at_date]
     sizes = communes["epci_siren"].value_counts()
     siren = next(s for s in whole["epci_siren"] if sizes.get(s, 99) <= MAX_MATCHES)
     territory = whole.set_index("epci_siren").at[siren, "territory_id"]

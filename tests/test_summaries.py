@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tdi_geo.indicators import build_view, diff_view
-from tdi_geo.programme import ENGAGED_STATUSES, default_date, load_programme, version_dates
+from tdi_geo.programme import ENGAGED_STATUSES, PROVENANCES, default_date, load_programme, version_dates
 from tdi_geo.summaries import (
     REGION_MEASURES,
     TABLE_COLUMNS,
@@ -30,16 +30,20 @@ def prog():
     return load_programme()
 
 
+#: The last date of the status and project data (the press release of 24 Sept 2019).
+TRACKED = "2019-09-24"
+
+
 @pytest.fixture(scope="module")
 def view(prog):
-    return build_view(prog, default_date(prog))
+    return build_view(prog, TRACKED)
 
 
 def test_the_table_has_one_row_per_territory_of_the_view_in_its_order(prog):
-    view = build_view(prog, default_date(prog), regions=["53"])
+    view = build_view(prog, TRACKED, regions=["53"])
     table = table_frame(view)
     assert table["Identifiant"].tolist() == view["id"].tolist()
-    assert len(table) == 8
+    assert len(table) > 5
     assert table["Territoire"].tolist() == view["name"].tolist()
     assert table["Projets avec engagement de l'État"].tolist() == view["projects_committed"].tolist()
     assert table["Région"].unique().tolist() == ["Bretagne"]
@@ -48,12 +52,22 @@ def test_the_table_has_one_row_per_territory_of_the_view_in_its_order(prog):
 
 def test_the_table_of_a_comparison_names_each_change(prog):
     dates = version_dates(prog)
-    frame = diff_view(prog, dates[-2], dates[-1])
+    frame = diff_view(prog, "2019-07-25", TRACKED)
     table = table_frame(frame)
     assert len(table) == len(frame)
     added = table.loc[frame["change"].eq("added").to_numpy(), "Évolution"]
-    assert len(added) > 0 and set(added) == {"Ajouté"}
-    assert set(table["Provenance"]) <= {"Documenté", "Illustratif"}
+    assert len(added) == 3 and set(added) == {"Ajouté"}
+    assert set(table["Provenance"]) == {PROVENANCES["documented"], PROVENANCES["inferred"]}
+    early = table_frame(diff_view(prog, dates[1], dates[0]))
+    assert PROVENANCES["illustrative"] in set(early["Provenance"])
+
+
+def test_without_status_data_the_regions_chart_has_only_the_count_of_territories(prog):
+    latest = build_view(prog, default_date(prog))
+    assert latest["status"].isna().all() and latest["projects"].isna().all()
+    assert len(region_parts(latest, "territories")) > 0
+    for measure in ("engaged_share", "projects", "funding_eur", "funding_per_inhabitant"):
+        assert region_parts(latest, measure).empty, measure
 
 
 def test_table_downloads_hold_the_rows_and_neutralise_formulas():

@@ -45,6 +45,7 @@ from tdi_geo.mapping.paths import decode_path, encode_paths
 from tdi_geo.mapping.style import (
     DIFF_STYLES,
     ILLUSTRATIVE_LABEL,
+    INFERRED_LABEL,
     NO_DATA_COLOR,
     SCHEMES,
     SEQUENTIAL,
@@ -57,7 +58,7 @@ from tdi_geo.mapping.style import (
 
 __all__ = [
     "CONTEXT_DECIMALS", "DIFF_STYLES", "DISPLAY_DECIMALS", "DROM_INSETS", "FLAG_FRAGILE", "FLAG_ILLUSTRATIVE",
-    "FLAG_PARTIAL", "ILLUSTRATIVE_LABEL", "SELECTED_STYLE", "NATIONAL_BOUNDS", "NO_DATA_COLOR", "NO_DATA_LABEL", "SCHEMES",
+    "FLAG_PARTIAL", "ILLUSTRATIVE_LABEL", "INFERRED_LABEL", "SELECTED_STYLE", "NATIONAL_BOUNDS", "NO_DATA_COLOR", "NO_DATA_LABEL", "SCHEMES",
     "SEQUENTIAL", "STATUS_COLORS", "TOOLTIP_TEXTS", "base_spec", "classify", "color_diff", "color_view",
     "context_paths", "decode_path", "display_features", "encode_paths", "encoded_shapes", "feature_style", "format_date",
     "format_euros", "format_number", "format_value", "inset_frames", "layer_spec", "legend_spec", "map_css",

@@ -39,7 +39,7 @@ from tdi_geo.indicators import INDICATORS
 from tdi_geo.mapping._checks import check_frame
 from tdi_geo.mapping.insets import NATIONAL_BOUNDS, inset_frames, to_display_coordinates
 from tdi_geo.mapping.paths import encode_paths
-from tdi_geo.mapping.style import ILLUSTRATIVE_LABEL, feature_style
+from tdi_geo.mapping.style import ILLUSTRATIVE_LABEL, INFERRED_LABEL, feature_style
 from tdi_geo.programme import PROVENANCES, STATUSES
 
 _HERE = Path(__file__).resolve().parent
@@ -54,10 +54,10 @@ TOOLTIP_TEXTS = {
     "status": "Statut",
     "fragile": "Territoire fragile (chef de projet cofinancé)",
     "partial": "Périmètre partiel (membres connus seulement)",
-    "illustrative": "Illustratif : composition inventée, pas une donnée publiée",
+    "illustrative": "Illustratif : présence à cette date ou composition sans source, pas une donnée publiée",
 }
 #: Bits of the ``flags`` field of a feature sent to the browser.
-FLAG_ILLUSTRATIVE, FLAG_FRAGILE, FLAG_PARTIAL = 1, 2, 4
+FLAG_ILLUSTRATIVE, FLAG_FRAGILE, FLAG_PARTIAL, FLAG_INFERRED = 1, 2, 4, 8
 
 #: Outline of the selected territory.
 SELECTED_STYLE = {"color": "#d10069", "weight": 3.5, "fill": False, "className": "tdi-selected"}
@@ -99,6 +99,7 @@ def tooltip_parts(row, indicator_label: str) -> dict:
         (FLAG_ILLUSTRATIVE if bool(row.get("illustrative")) else 0)
         | (FLAG_FRAGILE if row.get("fragile") is True else 0)
         | (FLAG_PARTIAL if row.get("partial") is True else 0)
+        | (FLAG_INFERRED if row.get("provenance") == "inferred" else 0)
     )
     return {
         "name": str(row["name"]),
@@ -153,7 +154,7 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str, shapes: Ma
             continue
         tip = tooltip_parts(record, indicator_label)
         style = index_of("styles", (record["fill"], bool(tip["flags"] & FLAG_ILLUSTRATIVE),
-                                    bool(record.get("emphasis", False))))
+                                    bool(record.get("emphasis", False)), bool(tip["flags"] & FLAG_INFERRED)))
         features.append([
             str(record["id"]), style, tip["flags"], tip["name"], index_of("regions", tip["region"]),
             tip["value"], tip["status"], index_of("provenances", tip["provenance"]), parts,
@@ -195,7 +196,7 @@ def legend_spec(legend: dict) -> dict:
     >>> [label for _, label in spec["items"]]
     ['Engagé', 'Pas de donnée']
     >>> spec["illustrative"]
-    'Illustratif : composition inventée (contour pointillé, teinte pâle)'
+    'Illustratif : présence ou composition sans source (contour pointillé, teinte pâle)'
     """
     items = [[str(color), str(label)] for color, label in legend["items"]]
     if legend.get("no_data"):
@@ -204,6 +205,7 @@ def legend_spec(legend: dict) -> dict:
         "title": str(legend["title"]),
         "items": items,
         "illustrative": f"{ILLUSTRATIVE_LABEL} (contour pointillé, teinte pâle)" if legend.get("illustrative") else "",
+        "inferred": f"{INFERRED_LABEL} (contour en points)" if legend.get("inferred") else "",
         "note": str(legend.get("note") or ""),
     }
 

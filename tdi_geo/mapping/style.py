@@ -56,11 +56,13 @@ DIFF_STYLES: dict[str, tuple[str, str]] = {
 #: Classification schemes offered for numeric indicators.
 SCHEMES: dict[str, str] = {"quantiles": "Quantiles", "fisher_jenks": "Seuils naturels (Fisher-Jenks)"}
 
-ILLUSTRATIVE_LABEL = "Illustratif : composition inventée"
+ILLUSTRATIVE_LABEL = "Illustratif : présence ou composition sans source"
+INFERRED_LABEL = "Inféré : composition d'une source, date ou présence déduite"
 _OUTLINE = "#333333"
 _FILL_OPACITY = 0.85
 _ILLUSTRATIVE_FILL_OPACITY = 0.5
 _ILLUSTRATIVE_DASH = "4 3"
+_INFERRED_DASH = "1 2.5"
 
 def classify(values, scheme: str = "quantiles", k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Class of each value for a numeric choropleth.
@@ -193,6 +195,7 @@ def color_view(view: gpd.GeoDataFrame, indicator: str = "status", scheme: str = 
         "items": items,
         "no_data": (NO_DATA_COLOR, NO_DATA_LABEL),
         "illustrative": bool(out["illustrative"].any()),
+        "inferred": _has_inferred(out),
         "note": note,
     }
     return out, legend
@@ -222,9 +225,14 @@ def color_diff(diff: gpd.GeoDataFrame, date_a: str, date_b: str):
         "items": items,
         "no_data": (NO_DATA_COLOR, NO_DATA_LABEL),
         "illustrative": bool(out["illustrative"].any()),
+        "inferred": _has_inferred(out),
         "note": "",
     }
     return out, legend
+
+
+def _has_inferred(frame: pd.DataFrame) -> bool:
+    return bool("provenance" in frame.columns and frame["provenance"].eq("inferred").any())
 
 
 def _illustrative(frame: pd.DataFrame) -> pd.Series:
@@ -241,13 +249,15 @@ def _legend_title(view: pd.DataFrame, indicator: str) -> str:
     return title
 
 
-def feature_style(fill: str, illustrative: bool, emphasis: bool = False) -> dict:
-    """Leaflet path style of one territory: illustrative ones are paler and dashed;
-    emphasised ones (a diff's changes) get a thick dark outline."""
+def feature_style(fill: str, illustrative: bool, emphasis: bool = False, inferred: bool = False) -> dict:
+    """Leaflet path style of one territory: illustrative ones are paler and dashed,
+    inferred ones have a dotted outline; emphasised ones (a diff's changes) get a
+    thick dark outline."""
+    dash = _ILLUSTRATIVE_DASH if illustrative else (_INFERRED_DASH if inferred else None)
     return {
         "fillColor": fill,
         "fillOpacity": _ILLUSTRATIVE_FILL_OPACITY if illustrative else _FILL_OPACITY,
         "color": "#000000" if emphasis else _OUTLINE,
-        "weight": 2.4 if emphasis else (1.1 if illustrative else 0.7),
-        "dashArray": _ILLUSTRATIVE_DASH if illustrative else None,
+        "weight": 2.4 if emphasis else (1.1 if illustrative or inferred else 0.7),
+        "dashArray": dash,
     }

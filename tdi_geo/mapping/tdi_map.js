@@ -105,18 +105,19 @@ function legendControl(L, legend) {
         div.setAttribute("role", "group");  // a named group: screen readers announce « Légende » before its rows
         div.setAttribute("aria-label", "Légende");
         div.appendChild(textNode("div", "tdi-legend-title", legend.title));
-        const row = (color, label, dashed) => {
-            const r = textNode("div", "tdi-row" + (dashed ? " tdi-ill" : ""), "");
+        const row = (color, label, border) => {
+            const r = textNode("div", "tdi-row" + (border ? " tdi-ill" : ""), "");
             const swatch = textNode("i", "tdi-sw", "");
             swatch.style.background = color;
-            swatch.style.opacity = dashed ? "1" : "0.85";
-            swatch.style.border = dashed ? "1.5px dashed #333333" : "1px solid #333333";
+            swatch.style.opacity = border ? "1" : "0.85";
+            swatch.style.border = "1.5px " + (border || "solid") + " #333333";
             r.appendChild(swatch);
             r.appendChild(textNode("span", "", label));
             div.appendChild(r);
         };
-        legend.items.forEach(([color, label]) => row(color, label, false));
-        if (legend.illustrative) { row("#ffffff", legend.illustrative, true); }
+        legend.items.forEach(([color, label]) => row(color, label, ""));
+        if (legend.inferred) { row("#ffffff", legend.inferred, "dotted"); }
+        if (legend.illustrative) { row("#ffffff", legend.illustrative, "dashed"); }
         if (legend.note) { div.appendChild(textNode("div", "tdi-note", legend.note)); }
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
@@ -132,7 +133,8 @@ export function drawLayer(L, map, layer, onClick) {
     layer.features.forEach((f) => {
         const style = layer.styles[f[1]];
         const poly = L.polygon(decodeParts(f[8], layer.k), Object.assign(
-            {className: "tdi-territory" + ((f[2] & 1) ? " tdi-illustrative" : "")}, style));
+            {className: "tdi-territory" + ((f[2] & 1) ? " tdi-illustrative" : "") + ((f[2] & 8) ? " tdi-inferred" : "")},
+            style));
         poly.bindTooltip(() => tooltip(layer, f), {sticky: true});
         poly.on("mouseover", () => poly.setStyle({weight: 2.5, color: "#000000"}));
         poly.on("mouseout", () => poly.setStyle(style));

@@ -23,6 +23,8 @@ dates, unless the région's sourced count at that date leaves no choice
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from tdi_geo.programme_build.lineage import slug
@@ -58,6 +60,9 @@ def _research(sources: dict) -> pd.DataFrame:
 def early_territories(list146: pd.DataFrame, sources: dict, urls) -> pd.DataFrame:
     """The 144 territories of 24 Sept 2019 with their entry date and composition basis.
 
+    Names are those of the 2018-2019 sources (the research table) where there
+    is one, else the list's label.
+
     Returns one row per territory: ``id, codes, name, region, entry,
     entry_documented, composition`` (``documented`` / ``inferred``),
     ``research_source`` (URLs), ``note`` and ``communes`` (frozenset).
@@ -78,7 +83,8 @@ def early_territories(list146: pd.DataFrame, sources: dict, urls) -> pd.DataFram
         if codes == VAL_ET_TERRES[1]:
             tid, name = VAL_ET_TERRES[0], rows_r["territory_name"].iloc[0]
         elif len(rows_r) == 1:
-            tid, name = rows_r["territory_id"].iloc[0], labels[codes[0]]
+            # The name the 2018-2019 sources give, without the research's remark in brackets.
+            tid, name = rows_r["territory_id"].iloc[0], re.sub(r" \(.*\)$", "", rows_r["territory_name"].iloc[0])
         else:  # no research row, or two rows for one listed territory (Boulonnais, Calaisis)
             tid, name = slug(labels[codes[0]]), labels[codes[0]]
         documented_entry = rows_r[rows_r["entry_documented"] == "true"]
@@ -139,7 +145,7 @@ def presence(frame: pd.DataFrame, regional_counts: pd.DataFrame) -> pd.DataFrame
         for t in here.itertuples():
             if t.entry_documented:
                 level = t.composition
-                reason = ("Composition et date d'entrée documentées (source de 2018-2019 conforme à la liste "
+                reason = ("Composition et date d'entrée documentées (source publique conforme à la liste "
                           "des 146)." if level == "documented" else
                           "Date d'entrée documentée ; composition reprise de la liste des 146 (état de fin 2019 "
                           "à 2020), faute de liste datée de cette version.")
