@@ -9,6 +9,8 @@ territories never overlap and the union is a cheap ``coverage_union_all``.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
 
 import geopandas as gpd
@@ -153,6 +155,12 @@ def _change_kind(before: frozenset, after: frozenset) -> str:
     return "changed"
 
 
+def _name_key(name: str) -> str:
+    """A name without accents, case, punctuation or dash style: « Ardèche Drome » = « Ardèche-Drôme »."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
 #: French words of the kinds of perimeter change.
 CHANGE_KINDS: dict[str, str] = {"enlarged": "élargi", "reduced": "réduit", "changed": "modifié"}
 
@@ -174,8 +182,9 @@ def perimeter_diff(prog: Programme, date_a, date_b) -> dict[str, list[dict]]:
         - ``changed``: territories of both dates with another set of members;
           ``kind`` is ``enlarged`` (communes only added), ``reduced`` (only
           removed) or ``changed``;
-        - ``renamed``: territories of both dates whose name changed, with
-          ``former_name`` (their perimeter may have changed too).
+        - ``renamed``: territories of both dates whose name changed (not only
+          its accents, case or punctuation), with ``former_name`` (their
+          perimeter may have changed too).
     """
     date_a, date_b = parse_date(date_a), parse_date(date_b)
     sets_a, sets_b = _member_sets(prog, date_a), _member_sets(prog, date_b)
@@ -205,7 +214,7 @@ def perimeter_diff(prog: Programme, date_a, date_b) -> dict[str, list[dict]]:
         "changed": rows({"id": i, "name": names_b[i], "kind": _change_kind(sets_a[i], sets_b[i])}
                         for i in both if sets_a[i] != sets_b[i]),
         "renamed": rows({"id": i, "name": names_b[i], "former_name": names_a[i]}
-                        for i in both if names_a[i] != names_b[i]),
+                        for i in both if _name_key(names_a[i]) != _name_key(names_b[i])),
     }
     return out
 

@@ -83,8 +83,10 @@ def early_territories(list146: pd.DataFrame, sources: dict, urls) -> pd.DataFram
         if codes == VAL_ET_TERRES[1]:
             tid, name = VAL_ET_TERRES[0], rows_r["territory_name"].iloc[0]
         elif len(rows_r) == 1:
-            # The name the 2018-2019 sources give, without the research's remark in brackets.
-            tid, name = rows_r["territory_id"].iloc[0], re.sub(r" \(.*\)$", "", rows_r["territory_name"].iloc[0])
+            # The name the 2018-2019 sources give, without the research's remark in brackets,
+            # unless the research only describes the territory (``name_2019`` then says its name).
+            tid = rows_r["territory_id"].iloc[0]
+            name = rows_r["name_2019"].iloc[0] or re.sub(r" \(.*\)$", "", rows_r["territory_name"].iloc[0])
         else:  # no research row, or two rows for one listed territory (Boulonnais, Calaisis)
             tid, name = slug(labels[codes[0]]), labels[codes[0]]
         documented_entry = rows_r[rows_r["entry_documented"] == "true"]
