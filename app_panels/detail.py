@@ -45,13 +45,17 @@ def header_html(row: pd.Series, territory: dict | pd.Series | None) -> str:
     if bool(row.get("illustrative")):
         lines.append(
             _BADGE.format(bg="#fff4d6", fg="#5a4300", text="illustratif")
-            + " <small>Composition inventée pour compléter la carte : ce n'est pas une donnée publiée.</small>"
+            + " <small>Aucune source ne donne sa présence à cette date (ou sa composition) : "
+            "ce n'est pas une donnée publiée.</small>"
         )
+    elif row.get("provenance") == "inferred":
+        lines.append(_BADGE.format(bg="#e8f1fb", fg="#0b3d6e", text="inféré")
+                     + f" <small>{esc(PROVENANCES['inferred'])} : la raison est dans la note ci-dessous.</small>")
     else:
         label = PROVENANCES.get(row.get("provenance"), str(row.get("provenance") or ""))
         lines.append(f"<div><b>Provenance :</b> {esc(label)}</div>")
-        if territory is not None and territory.get("source"):
-            lines.append(f"<div><b>Source :</b> {_links(territory['source'])}</div>")
+    if territory is not None and territory.get("source"):
+        lines.append(f"<div><b>Source :</b> {_links(territory['source'])}</div>")
     if bool(row.get("partial")):
         lines.append("<div><i>Périmètre partiel : seuls les membres connus sont dessinés.</i></div>")
     if territory is not None and territory.get("note"):

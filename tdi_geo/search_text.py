@@ -26,7 +26,9 @@ def match_sentence(match: dict, date: str) -> str:
         line = (f"{commune} fait partie du territoire {territory['name']} "
                 f"depuis le {format_date(match['member_since'])}")
         if territory["provenance"] == "illustrative":
-            line += " (périmètre illustratif)"
+            line += " (présence illustrative à cette date)"
+        elif territory["provenance"] == "inferred":
+            line += " (périmètre inféré d'une source plus tardive)"
         return line + "."
     line = f"{commune} ne fait partie d'aucun territoire d'industrie le {format_date(date)}."
     nearest = match.get("nearest")

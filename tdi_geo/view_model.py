@@ -170,7 +170,7 @@ def zoom_bounds(model: ViewModel, territory_id: str) -> list | None:
     return [[south, west], [north, east]]
 
 
-def warm_up(prog: Programme, indicators: tuple[str, ...] = ("status", "projects")) -> int:
+def warm_up(prog: Programme, indicators: tuple[str, ...] = ("since", "status", "projects")) -> int:
     """Build the opening views of every version before the first visitor comes; return how many.
 
     A server calls this once at start-up (``serve.py``, in a background
@@ -180,7 +180,8 @@ def warm_up(prog: Programme, indicators: tuple[str, ...] = ("status", "projects"
     for them. Bounded: versions × indicators views.
     """
     built = 0
-    for date in prog.versions["date"].astype(str):
+    # Latest first: the page opens there.
+    for date in reversed(prog.versions["date"].astype(str).tolist()):
         for indicator in indicators:
             view_model(prog, state_key({"date": date, "regions": [], "pillar": None, "statuses": [],
                                         "fragile_only": False, "documented_only": False,

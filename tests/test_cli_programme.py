@@ -95,3 +95,11 @@ def test_cli_errors_are_french_and_without_traceback():
     assert "AAAA-MM-JJ" in proc.stderr
     proc = run_cli("diff", "2019-07-25", "2019-09-24", "--dataset", "/nonexistent/dir", check=False)
     assert proc.returncode == 2 and "n'existe pas" in proc.stderr
+
+
+def test_where_ploufragan_names_its_territory_in_2024_and_in_2019():
+    text = run_cli("where", "Ploufragan", "--date", "2024-07-04").stdout
+    assert "Ploufragan (22215) fait partie du territoire Baie d'Armor Industrie" in text
+    result = json.loads(run_cli("where", "Ploufragan", "--date", "2019-09-24", "--json").stdout)
+    match = result["matches"][0]
+    assert match["territory"]["id"] == "saint-brieuc-baie-d-armor" and match["member_since"] == "2019-09-24"
