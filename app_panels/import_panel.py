@@ -41,7 +41,7 @@ from tdi_geo.importers import (
 )
 from tdi_geo.programme import PROVENANCES
 
-UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "zip", "shp", "dbf", "shx", "prj", "cpg"]
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "geojson", "json", "zip", "shp", "dbf", "shx", "prj", "cpg"]
 _SHAPEFILE_SIDECARS = {".dbf", ".shx", ".prj", ".cpg"}
 #: Session key of this visitor's unpublished import (a dataset folder of the workspace).
 PREVIEW_KEY = "tdi_preview"
@@ -296,7 +296,7 @@ def render_import_panel(workspace: Path, *, editor_secret: str | None = None) ->
     workspace.mkdir(parents=True, exist_ok=True)
     st.markdown(
         "Chargez un fichier officiel : liste ANCT des communes par territoire, liste des EPCI "
-        "(Caisse des Dépôts, en CSV, XLSX, GeoJSON ou shapefile zippé), ou tableau de suivi des statuts "
+        "(Caisse des Dépôts, en CSV, XLSX, XLS, ODS, GeoJSON ou shapefile zippé), ou tableau de suivi des statuts "
         "et des projets. Le fichier est d'abord **validé** ; l'import crée un **aperçu privé**, visible "
         "par vous seul·e, sans modifier les jeux précédents. Un éditeur le publie pour tous."
     )

@@ -105,7 +105,8 @@ def _neutralise_formulas(table: pd.DataFrame, report: ImportReport) -> None:
     """Prefix formula-looking text cells with ``'`` so no spreadsheet runs them.
 
     A formula in a code, date, amount or status cell has no value to read
-    (an XLSX is read as written, never computed): it is an error.
+    (a text file holds its text, never a result): it is an error. A
+    workbook's formulas read as the values the spreadsheet saved with them.
     """
     for field_name in [c for c in table.columns if c not in TEXT_FIELDS and c != "_row"]:
         formulas = table[field_name].str.startswith("=")
