@@ -273,3 +273,15 @@ def test_a_cell_over_the_csv_limit_is_refused_in_every_format_naming_its_row_and
     assert "131\u202f072 caractères" in message and "ligne 3" in message, message
     assert suffix == ".csv" or "ligne 3, colonne B" in message, message  # the csv module cannot say which column
     assert long[:200] not in message
+
+
+def test_every_value_quoted_in_a_message_is_cut_to_about_80_characters(tmp_path, base):
+    long_pillar = "Innover " + "toujours " * 200
+    long_name = "Territoire " + "très " * 300
+    rows = pd.DataFrame({"territoire": ["Territoire Ain", long_name], "pilier": [long_pillar, "Innover"],
+                         "date": ["2021-03-01", "2021-03-01"]})
+    report = _one(validate_files([write_csv(rows, tmp_path / "projets.csv")], base_dataset=base))
+    text = "\n".join(report.errors + report.warnings)
+    assert "ligne 2" in text and "ligne 3" in text
+    assert long_pillar[:80] + "…" in text and long_name[:80] + "…" in text
+    assert long_pillar[:81] not in text and long_name[:81] not in text

@@ -53,6 +53,7 @@ from tdi_geo.importers._workspace import (
     set_current,
 )
 from tdi_geo.importers._read import ACCEPTED, MAX_FILE_BYTES
+from tdi_geo.importers._report import shorten_quotes
 
 __all__ = [
     "ACCEPTED",
@@ -90,7 +91,7 @@ class ImportFileError(ValueError):
     """An import was refused; ``str(exc)`` is the French explanation, ``reports`` the details."""
 
     def __init__(self, message: str, reports: list[ImportReport] | None = None):
-        super().__init__(message)
+        super().__init__(shorten_quotes(message))
         self.reports = list(reports or [])
 
 
@@ -174,6 +175,9 @@ def _analyse(files, column_map, date, base_dataset, provenance, max_bytes, dry_r
             merge_status(tables, p, provenance)
         elif p.report.kind == "projects":
             merge_projects(tables, p, provenance)
+    for p in parsed:  # every value a message quotes, from any step, is cut to about 80 characters
+        p.report.errors[:] = [shorten_quotes(m) for m in p.report.errors]
+        p.report.warnings[:] = [shorten_quotes(m) for m in p.report.warnings]
     return parsed, tables, base, version_date
 
 

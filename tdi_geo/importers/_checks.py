@@ -23,6 +23,7 @@ from tdi_geo.importers._report import (
     ParsedFile,
     column_of,
     enumerate_items,
+    shorten_quotes,
     where,
 )
 from tdi_geo.importers._tracking_checks import check_projects, check_status
@@ -78,6 +79,8 @@ def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: i
             f"Fichier « {report.file} » : contenu inattendu, la validation n'a pas pu aller au bout. "
             "Vérifiez le fichier (colonnes, cellules fusionnées, valeurs) ou signalez-le avec ce message."
         )
+    report.errors[:] = [shorten_quotes(m) for m in report.errors]
+    report.warnings[:] = [shorten_quotes(m) for m in report.warnings]
     return parsed
 
 
