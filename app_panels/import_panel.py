@@ -37,6 +37,7 @@ from tdi_geo.importers import (
     import_to_workspace,
     list_datasets,
     publish_dataset,
+    safe_file_name,
     validate_files,
 )
 from tdi_geo.programme import PROVENANCES
@@ -100,7 +101,7 @@ def save_uploads(uploads, folder: Path) -> tuple[list[Path], list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     saved, errors = [], []
     for upload in uploads:
-        name = Path(upload.name).name or "fichier"
+        name = safe_file_name(upload.name)
         if upload.size > MAX_FILE_BYTES:
             errors.append(
                 f"Fichier « {name} » trop volumineux : {upload.size / 1024 / 1024:.1f} Mo "

@@ -139,10 +139,11 @@ def test_panel_saves_uploads_and_imports_a_shapefile_once(tmp_path, monkeypatch)
     import app_panels.import_panel as panel
 
     uploads = [_Upload("liste.shp", b"x"), _Upload("liste.dbf", b"y"), _Upload("liste.shx", b"z"),
-               _Upload("../suivi.csv", b"a;b"), _Upload("enorme.csv", b"0" * 2000)]
+               _Upload("../suivi.csv", b"a;b"), _Upload("enorme.csv", b"0" * 2000),
+               _Upload("statuts\u2028suite\u202e.csv", b"a;b")]
     monkeypatch.setattr(panel, "MAX_FILE_BYTES", 1000)
     files, errors = panel.save_uploads(uploads, tmp_path / "up")
-    assert [f.name for f in files] == ["liste.shp", "suivi.csv"]
+    assert [f.name for f in files] == ["liste.shp", "suivi.csv", "statutssuite.csv"]  # no separator, no bidi mark
     assert (tmp_path / "up" / "liste.dbf").exists()  # kept beside the .shp for the reader
     assert not (tmp_path / "suivi.csv").exists()  # never written outside the upload folder
     assert len(errors) == 1 and "enorme.csv" in errors[0] and "trop volumineux" in errors[0]

@@ -244,3 +244,33 @@ def test_visitors_cannot_fill_the_disk_with_previews(tmp_path, base, monkeypatch
     names = {d["name"] for d in list_datasets(workspace, include_previews=True)}
     assert names == {published.name, made[-1].name, made[-2].name}
     assert current_dataset(workspace) == published
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_a_file_name_with_a_line_separator_stays_published_listed_and_never_pruned(tmp_path, base, separator):
+    """``statuts\\u2028suite.csv`` published by an editor: its log line must stay one line, whatever reads it."""
+    from tdi_geo.importers import prune_previews, safe_file_name
+
+    workspace = tmp_path / "imports"
+    name = f"statuts{separator}suite.csv"
+    _, dataset = import_to_workspace([_status_file(tmp_path, name)], workspace, base_dataset=base)
+    publish_dataset(workspace, dataset, editor="Camille", expected_current=None)
+    publish_dataset(workspace, None, editor="Camille", expected_current=dataset)  # shown no more, still published
+    log = (workspace / PUBLICATIONS_LOG).read_bytes()
+    assert log.isascii() and log.count(b"\n") == 2
+    assert publication_log(workspace)[0]["files"][0]["file"] == name
+    for _ in range(3):  # newer previews push the old ones out; a published dataset is never one of them
+        import_to_workspace([_status_file(tmp_path, "autre.csv", "2024-03-01")], workspace, base_dataset=base)
+    prune_previews(workspace, keep=0)
+    assert [d["name"] for d in list_datasets(workspace)] == [dataset.name]
+    # The app stores an uploaded name without the separator in the first place.
+    assert safe_file_name(name) == "statutssuite.csv"
+
+
+def test_a_log_written_by_an_older_version_with_raw_separators_still_reads_whole(previews):
+    workspace, first, _ = previews
+    record = {"action": "publish", "editor": "Camille", "dataset": first.name, "previous": None,
+              "files": [{"file": "statuts\u2028suite.csv"}], "at": "2024-01-01T00:00:00+00:00"}
+    (workspace / PUBLICATIONS_LOG).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert publication_log(workspace) == [record]
+    assert [d["name"] for d in list_datasets(workspace)] == [first.name]

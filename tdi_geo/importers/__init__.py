@@ -50,6 +50,7 @@ from tdi_geo.importers._workspace import (
     prune_previews,
     publication_log,
     publish_dataset,
+    safe_file_name,
     set_current,
 )
 from tdi_geo.importers._read import ACCEPTED, MAX_FILE_BYTES
@@ -81,6 +82,7 @@ __all__ = [
     "publication_log",
     "publish_cli",
     "publish_dataset",
+    "safe_file_name",
     "set_current",
     "validate_cli",
     "validate_files",

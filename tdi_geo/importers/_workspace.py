@@ -128,8 +128,9 @@ def is_published(workspace: Path, dataset_dir: Path) -> bool:
 
 
 def _append_log(workspace: Path, record: dict) -> None:
+    # ASCII only: a name holding U+2028 or U+0085 stays inside its line, whatever splits the file later.
     with (workspace / PUBLICATIONS_LOG).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        fh.write(json.dumps(record, ensure_ascii=True, sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -323,18 +324,38 @@ def list_datasets(workspace: Path, *, include_previews: bool = False) -> list[di
 
 
 def publication_log(workspace: Path) -> list[dict]:
-    """The publication records of a workspace, oldest first (unreadable lines skipped)."""
+    """The publication records of a workspace, oldest first (unreadable lines skipped).
+
+    Lines end with ``\\n`` only: ``str.splitlines`` would also cut at U+2028,
+    U+2029 or U+0085 inside a file name written by an older version, lose that
+    record, and with it the dataset's published state.
+    """
     try:
-        lines = (Path(workspace) / PUBLICATIONS_LOG).read_text(encoding="utf-8").splitlines()
+        lines = (Path(workspace) / PUBLICATIONS_LOG).read_bytes().decode("utf-8", errors="replace").split("\n")
     except OSError:
         return []
     records = []
     for line in lines:
+        if not line.strip():
+            continue
         try:
             records.append(json.loads(line))
         except ValueError:
             continue
     return records
+
+
+def safe_file_name(name: str) -> str:
+    """An uploaded file's name as stored: its last path part, without control, format or line/paragraph
+    separator characters (U+2028, U+2029, U+0085…), which could cut a line of a log or hide a part of it.
+
+    >>> safe_file_name("../statuts\u2028suite\x00.csv")
+    'statutssuite.csv'
+    """
+    import unicodedata
+
+    name = Path(str(name).replace("\\", "/")).name
+    return "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")).strip() or "fichier"
 
 
 def new_dataset_name(files: list[Path]) -> str:
