@@ -6,37 +6,16 @@ as written in the file; the helpers here are the one place that spells them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from tdi_geo.importers._columns import KINDS
+from tdi_geo.quoting import QUOTE_CHARS, shorten, shorten_quotes  # noqa: F401  (re-exported for the importers)
 
 #: How many examples a message lists before « et N autres ».
 LIST_LIMIT = 10
-#: Longest value quoted in a message (« … » ends a cut one): a message stays readable whatever a cell holds.
-QUOTE_CHARS = 80
-#: Longest message, a last bound when a quoted value itself contains « ».
-MESSAGE_CHARS = 4000
-_QUOTED = re.compile(r"« (.*?) »", re.DOTALL)
-
-
-def shorten(value, limit: int = QUOTE_CHARS) -> str:
-    """``value`` as text, cut to ``limit`` characters with « … » when longer.
-
-    >>> shorten("x" * 100)[-3:], len(shorten("x" * 100))
-    ('xx…', 81)
-    """
-    text = str(value)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def shorten_quotes(message: str) -> str:
-    """``message`` with every « quoted » value cut to :data:`QUOTE_CHARS` characters, and at most
-    :data:`MESSAGE_CHARS` characters in all."""
-    return shorten(_QUOTED.sub(lambda m: f"« {shorten(m.group(1))} »", message), MESSAGE_CHARS)
 
 
 @dataclass
