@@ -263,9 +263,26 @@ BEHIND_PROXY = os.environ.get("TDI_GEO_BEHIND_PROXY", "") == "1"
 
 
 
+def check_editor_secret() -> str | None:
+    """The French reason why the configured editor secret is refused (blank, too short), logged; or None.
+
+    The server still serves the map: only publication from the app stays off
+    (the import panel says why), as with no secret at all.
+    """
+    from app_panels.import_panel import configured_editor_secret
+    from tdi_geo.importers._editor import secret_problem
+
+    problem = secret_problem(configured_editor_secret())
+    if problem:
+        logging.getLogger("tdi_geo.editor").error(problem)
+    return problem
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app):
-    """When the server starts (not when this module is imported, e.g. by tests): warm up in the background."""
+    """When the server starts (not when this module is imported, e.g. by tests): check the editor secret,
+    then warm up in the background."""
+    check_editor_secret()
     preload_modules()
     if os.environ.get("TDI_GEO_WARM_UP", "1") != "0":
         threading.Thread(target=warm_up, name="tdi-warm-up", daemon=True).start()

@@ -213,13 +213,16 @@ def test_deleting_datasets(previews):
 
 def test_editor_secret_is_compared_in_constant_time_and_required():
     assert EDITOR_SECRET_ENV == "TDI_GEO_EDITOR_SECRET"
-    assert editor_secret_ok("s3cret-long", "s3cret-long") is True
-    assert editor_secret_ok("s3cret-lonG", "s3cret-long") is False
-    assert editor_secret_ok("", "s3cret-long") is False
-    assert editor_secret_ok(None, "s3cret-long") is False
+    long = "s3cret-long-enough-phrase"
+    assert editor_secret_ok(long, long) is True
+    assert editor_secret_ok(long[:-1] + "E", long) is False
+    assert editor_secret_ok("", long) is False
+    assert editor_secret_ok(None, long) is False
     assert editor_secret_ok("anything", None) is False  # nothing configured: nobody publishes from the app
     assert editor_secret_ok("", "") is False
-    assert editor_secret_ok("clé-é", "clé-é") is True
+    assert editor_secret_ok("clé-é" * 4, "clé-é" * 4) is True
+    assert editor_secret_ok("s3cret-long", "s3cret-long") is False  # 11 characters: refused even when given right
+    assert editor_secret_ok(" " * 20, " " * 20) is False
 
 
 def test_log_lines_are_json_even_with_odd_editor_names(previews):

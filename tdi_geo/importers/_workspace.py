@@ -59,9 +59,12 @@ def editor_secret_ok(given: str | None, configured: str | None) -> bool:
     """Whether ``given`` is the configured editors' secret, compared in constant time.
 
     Always False when no secret is configured (nobody may publish from the
-    app then) or when nothing was given.
+    app then), when the configured one is refused (blank or too short, see
+    :func:`tdi_geo.importers._editor.secret_problem`) or when nothing was given.
     """
-    if not configured or not given:
+    from tdi_geo.importers._editor import secret_problem
+
+    if not configured or not given or secret_problem(configured):
         return False
     return hmac.compare_digest(str(given).encode("utf-8"), str(configured).encode("utf-8"))
 
@@ -133,6 +136,13 @@ def _append_log(workspace: Path, record: dict) -> None:
         fh.write(json.dumps(record, ensure_ascii=True, sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def append_event(workspace: Path, record: dict) -> None:
+    """Append ``record`` (with the time, UTC) to the workspace's publication log, under its lock."""
+    workspace = Path(workspace)
+    with _locked(workspace):
+        _append_log(workspace, {**record, "at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()})
 
 
 def _record(action: str, editor: str, dataset: str, previous: str, dataset_dir: Path | None) -> dict:
