@@ -297,3 +297,35 @@ def test_in_the_browser_a_short_secret_is_refused_and_a_wrong_code_makes_the_nex
         assert page.get_by_text("Jeu affiché pour tous").count() == 0
         page.context.close()
     assert log.read_text().count("editor code refused") == 5 and "devine" not in log.read_text()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_hostile_workbooks_and_an_ods_list_through_the_pages_validate_button(browser, tmp_path, tmp_path_factory,
+                                                                                sample):
+    """Each hostile workbook is refused with a French message naming it; the ODS twin of the ANCT list is valid."""
+    import hostile_workbooks
+    from import_samples import ods_bytes
+
+    paths = []
+    for name, build in hostile_workbooks.HOSTILE.values():
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(build())
+    rows = [list(sample.communes.columns)] + sample.communes.values.tolist()
+    (tmp_path / "liste_anct.ods").write_bytes(ods_bytes(rows))
+    log = tmp_path / "serveur.log"
+    with serve_app(tmp_path_factory, log=log) as url:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(url)
+        page.get_by_role("tab", name="Importer des fichiers officiels").click()
+        page.locator("input[type=file]").set_input_files([str(p) for p in paths] + [str(tmp_path / "liste_anct.ods")])
+        page.get_by_role("button", name="Valider").click()
+        page.get_by_text("« liste_anct.ods » : liste de communes").wait_for(timeout=90_000)
+        text = page.locator("[data-testid=stMain]").inner_text()
+        for path in paths:
+            assert re.search(rf"« {re.escape(path.name)} » : [^\n]* — 1 erreur", text), path.name
+            assert f"« {path.name} »" in text.split(f"« {path.name} » :", 1)[1], "the error names the file"
+        assert re.search(r"« liste_anct\.ods » : liste de communes[^\n]* — valide", text)
+        assert page.locator("[data-testid=stException]").count() == 0
+        page.context.close()
+    assert "Traceback" not in log.read_text()

@@ -3,8 +3,8 @@
 Accepted inputs (see ``docs/IMPORT.md``):
 
 - the ANCT per-commune perimeter list (``insee_com, lib_com, id_ti, lib_ti``);
-- the Caisse des Dépôts EPCI-level list (CSV, XLSX, GeoJSON or shapefile);
-- tracking tables of territory statuses and of projects (CSV or XLSX).
+- the Caisse des Dépôts EPCI-level list (CSV, XLSX, XLS, ODS, GeoJSON or shapefile);
+- tracking tables of territory statuses and of projects (CSV or a workbook).
 
 Every problem is reported in French with the file, the spreadsheet row and the
 column. :func:`validate_files` only reports; :func:`import_files` builds a new
