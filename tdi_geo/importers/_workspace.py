@@ -356,7 +356,7 @@ def publication_log(workspace: Path) -> list[dict]:
 
 
 def safe_file_name(name: str) -> str:
-    """An uploaded file's name as stored: its last path part, without control, format or line/paragraph
+    r"""An uploaded file's name as stored: its last path part, without control, format or line/paragraph
     separator characters (U+2028, U+2029, U+0085…), which could cut a line of a log or hide a part of it.
 
     >>> safe_file_name("../statuts\u2028suite\x00.csv")
