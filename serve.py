@@ -20,7 +20,12 @@ is then left out: nginx compresses for all replicas (one policy, in
 ``deploy/nginx.conf.template``) and no replica keeps its own compressed copy
 of the bundle in memory.
 
-At start-up a background thread builds the opening views of every version
+At start-up the heavy modules that both a visitor's first run and the
+warm-up import lazily (altair with narwhals, pyarrow, mapclassify with
+scikit-learn and matplotlib) are imported first, in the server's own thread
+(:func:`preload_modules`): two threads importing the same packages at once
+can end one of them with ``_DeadlockError`` (one start in 22 did, on
+``narwhals.stable.v2``). Then a background thread builds the opening views of every version
 (:func:`tdi_geo.view_model.warm_up`) and then freezes the objects alive at
 that point out of the garbage collector's reach (``gc.freeze``): the
 reference geography and the shared views are long-lived, so later
@@ -34,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import gzip
+import importlib
 import logging
 import os
 import re
@@ -241,14 +247,43 @@ def warm_up() -> None:
     gc.freeze()
 
 
+#: Imported before the warm-up thread starts (see the module docstring), in this order.
+PRELOADED_MODULES = ("pyarrow", "narwhals", "narwhals.stable.v1", "narwhals.stable.v2", "altair", "matplotlib",
+                     "mapclassify")
+
+
+def preload_modules() -> None:
+    """Import :data:`PRELOADED_MODULES` in this thread (about 1.5 s, before the server accepts visitors)."""
+    for name in PRELOADED_MODULES:
+        importlib.import_module(name)
+
+
 #: Set to 1 when a compressing proxy is in front (see the module docstring).
 BEHIND_PROXY = os.environ.get("TDI_GEO_BEHIND_PROXY", "") == "1"
 
 
 
+def check_editor_secret() -> str | None:
+    """The French reason why the configured editor secret is refused (blank, too short), logged; or None.
+
+    The server still serves the map: only publication from the app stays off
+    (the import panel says why), as with no secret at all.
+    """
+    from app_panels.import_panel import configured_editor_secret
+    from tdi_geo.importers._editor import secret_problem
+
+    problem = secret_problem(configured_editor_secret())
+    if problem:
+        logging.getLogger("tdi_geo.editor").error(problem)
+    return problem
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app):
-    """When the server starts (not when this module is imported, e.g. by tests): warm up in the background."""
+    """When the server starts (not when this module is imported, e.g. by tests): check the editor secret,
+    then warm up in the background."""
+    check_editor_secret()
+    preload_modules()
     if os.environ.get("TDI_GEO_WARM_UP", "1") != "0":
         threading.Thread(target=warm_up, name="tdi-warm-up", daemon=True).start()
     yield

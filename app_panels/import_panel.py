@@ -17,6 +17,7 @@ cells of the uploaded files.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import uuid
@@ -37,11 +38,15 @@ from tdi_geo.importers import (
     import_to_workspace,
     list_datasets,
     publish_dataset,
+    safe_file_name,
     validate_files,
 )
+from tdi_geo.importers._editor import GUARD as EDITOR_GUARD
+from tdi_geo.importers._editor import MAX_FAILURES as MAX_CODE_FAILURES
+from tdi_geo.importers._editor import record_refused_code, secret_problem
 from tdi_geo.programme import PROVENANCES
 
-UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "zip", "shp", "dbf", "shx", "prj", "cpg"]
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "geojson", "json", "zip", "shp", "dbf", "shx", "prj", "cpg"]
 _SHAPEFILE_SIDECARS = {".dbf", ".shx", ".prj", ".cpg"}
 #: Session key of this visitor's unpublished import (a dataset folder of the workspace).
 PREVIEW_KEY = "tdi_preview"
@@ -52,14 +57,62 @@ RESEED_KEYS = ("_tdi_seeded",)
 
 
 def configured_editor_secret() -> str | None:
-    """The editors' secret: ``$TDI_GEO_EDITOR_SECRET``, else ``editor_secret`` in Streamlit's secrets."""
-    value = os.environ.get(EDITOR_SECRET_ENV)
-    if value:
-        return value
+    """The editors' secret: ``$TDI_GEO_EDITOR_SECRET`` (when set, even blank), else ``editor_secret`` in
+    Streamlit's secrets; None when neither is configured. A weak one is refused later (:func:`secret_problem`)."""
+    if EDITOR_SECRET_ENV in os.environ:
+        return os.environ[EDITOR_SECRET_ENV]
     try:
-        return st.secrets.get("editor_secret") or None
+        value = st.secrets.get("editor_secret")
     except Exception:  # no secrets.toml at all: Streamlit raises its own error type
         return None
+    return None if value is None else str(value)
+
+
+def _visitor() -> tuple[str, str]:
+    """(session id, client address) of this run, for counting and logging wrong editor codes.
+
+    Behind nginx (``TDI_GEO_BEHIND_PROXY=1``) the address is the ``X-Real-IP``
+    header nginx sets; anywhere else a client could forge it, so the socket's
+    address is used.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    session = ctx.session_id if ctx is not None else "inconnue"
+    address = None
+    if os.environ.get("TDI_GEO_BEHIND_PROXY", "") == "1":
+        address = (st.context.headers or {}).get("X-Real-Ip")
+    return session, str(address or st.context.ip_address or "inconnue")[:64]
+
+
+def _refused_code_wait(workspace: Path, keys: tuple[str, ...], session: str, address: str, action: str,
+                       given: str, secret: str) -> bool:
+    """Whether the code may not be used now (waiting, locked out, missing or wrong), saying why; counts and
+    logs a wrong code."""
+    wait, locked = EDITOR_GUARD.wait(keys)
+    if wait > 0:
+        if locked:
+            notice(f"Trop de codes éditeur erronés ({MAX_CODE_FAILURES} en 15 minutes) depuis cette session ou cette "
+                   f"adresse : nouvel essai possible dans {math.ceil(wait / 60)} min. Rien n'a été publié ni "
+                   "supprimé.", "error")
+        else:
+            notice(f"Attendez encore {math.ceil(wait)} s avant un nouvel essai du code éditeur (chaque code erroné "
+                   "allonge l'attente). Rien n'a été publié ni supprimé.", "error")
+        return True
+    if not given:
+        notice("Code éditeur manquant ou incorrect : rien n'a été publié ni supprimé.", "error")
+        return True
+    if editor_secret_ok(given, secret):
+        EDITOR_GUARD.succeeded(keys)
+        return False
+    EDITOR_GUARD.failed(keys)
+    record_refused_code(workspace, session=session, address=address, action=action)
+    wait, locked = EDITOR_GUARD.wait(keys)
+    then = (f"C'est le {MAX_CODE_FAILURES}e code erroné en 15 minutes : nouvel essai possible dans "
+            f"{math.ceil(wait / 60)} min." if locked else f"Nouvel essai possible dans {math.ceil(wait)} s.")
+    notice(f"Code éditeur manquant ou incorrect : rien n'a été publié ni supprimé. {then} L'essai est consigné "
+           "(heure, session, adresse).", "error")
+    return True
 
 
 def session_preview() -> Path | None:
@@ -100,7 +153,7 @@ def save_uploads(uploads, folder: Path) -> tuple[list[Path], list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     saved, errors = [], []
     for upload in uploads:
-        name = Path(upload.name).name or "fichier"
+        name = safe_file_name(upload.name)
         if upload.size > MAX_FILE_BYTES:
             errors.append(
                 f"Fichier « {name} » trop volumineux : {upload.size / 1024 / 1024:.1f} Mo "
@@ -235,6 +288,11 @@ def _editor_section(workspace: Path, preview: Path | None, secret: str | None) -
     seen = st.session_state.get(_SEEN_KEY, str(current_dataset(workspace) or ""))
     st.session_state[_SEEN_KEY] = str(current_dataset(workspace) or "")
     with st.expander("Publication (éditeurs)"):
+        problem = secret_problem(secret)
+        if problem:
+            notice(problem + f" (variable {EDITOR_SECRET_ENV} ou « editor_secret » dans .streamlit/secrets.toml)",
+                   "error")
+            return
         if not secret:
             notice("La publication depuis l'application est désactivée : aucun code éditeur n'est configuré sur "
                    f"le serveur (variable {EDITOR_SECRET_ENV} ou « editor_secret » dans .streamlit/secrets.toml). "
@@ -257,8 +315,9 @@ def _editor_section(workspace: Path, preview: Path | None, secret: str | None) -
         action = next((name for name, clicked in actions.items() if clicked), None)
         if action is None:
             return
-        if not editor_secret_ok(given, secret):
-            notice("Code éditeur manquant ou incorrect : rien n'a été publié ni supprimé.", "error")
+        session, address = _visitor()
+        if _refused_code_wait(workspace, (f"session:{session}", f"adresse:{address}"), session, address, action,
+                              given, secret):
             return
         expected = Path(seen) if seen else None
         try:
@@ -296,7 +355,7 @@ def render_import_panel(workspace: Path, *, editor_secret: str | None = None) ->
     workspace.mkdir(parents=True, exist_ok=True)
     st.markdown(
         "Chargez un fichier officiel : liste ANCT des communes par territoire, liste des EPCI "
-        "(Caisse des Dépôts, en CSV, XLSX, GeoJSON ou shapefile zippé), ou tableau de suivi des statuts "
+        "(Caisse des Dépôts, en CSV, XLSX, XLS, ODS, GeoJSON ou shapefile zippé), ou tableau de suivi des statuts "
         "et des projets. Le fichier est d'abord **validé** ; l'import crée un **aperçu privé**, visible "
         "par vous seul·e, sans modifier les jeux précédents. Un éditeur le publie pour tous."
     )

@@ -124,6 +124,8 @@ def render_chronology(prog: Programme, dpi: int = DPI) -> Chronology:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    from tdi_geo.print_map import literal_legend
+
     panels = chronology_panels(prog)
     if not panels:
         raise ValueError("Le jeu de données n'a aucune version de périmètre : pas de chronologie.")
@@ -151,17 +153,18 @@ def render_chronology(prog: Programme, dpi: int = DPI) -> Chronology:
         ax.set_yticks([])
         for spine in ax.spines.values():
             spine.set_visible(False)
-        ax.set_title(f"{format_date(panel['date'])}\n{panel['label']}", fontsize=11)
-        ax.set_xlabel(panel["caption"], fontsize=10.5)
+        # Labels and captions come from the data (an imported file's name): drawn as written, never as mathtext.
+        ax.set_title(f"{format_date(panel['date'])}\n{panel['label']}", fontsize=11, parse_math=False)
+        ax.set_xlabel(panel["caption"], fontsize=10.5, parse_math=False)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
-    fig.legend(
+    literal_legend(fig.legend(
         handles=[Patch(facecolor=ADDED_COLOR, edgecolor="#000000", label="Ajouté depuis la version précédente"),
                  Patch(facecolor=PRESENT_COLOR, label="Déjà présent")],
         loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=2, frameon=False, fontsize=10,
-    )
+    ))
     fig.suptitle("Territoires d'industrie : le périmètre version après version (France métropolitaine)",
-                 fontsize=13)
+                 fontsize=13, parse_math=False)
     fig.tight_layout(rect=(0, 0, 1, 0.91))
     fig.canvas.draw()  # applies the equal aspect: the transforms below are the drawn ones
     transforms = [ax.transData.get_affine().get_matrix().copy() for ax in axes[: len(panels)]]

@@ -51,6 +51,8 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from tdi_geo.quoting import DATA_UNAVAILABLE, shorten_quotes
 from starlette.routing import Route
 
 from tdi_geo import __version__, export, export_formats, reference
@@ -93,8 +95,10 @@ WORKSPACE_ENV = "TDI_GEO_WORKSPACE"
 
 
 def _error(status: int, message: str, messages: list[str] | None = None) -> JSONResponse:
-    return JSONResponse({"erreur": message, "messages": messages or [message]}, status_code=status,
-                        headers={"Cache-Control": "no-store"})
+    """A French JSON error; every value it quotes is cut to about 80 characters."""
+    message = shorten_quotes(message)
+    return JSONResponse({"erreur": message, "messages": [shorten_quotes(m) for m in messages or [message]]},
+                        status_code=status, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def dataset_stamp(folder: Path) -> tuple:
@@ -221,7 +225,7 @@ class DownloadService:
     async def endpoint(self, request: Request) -> Response:
         fmt = request.path_params["fmt"]
         if fmt not in FORMATS:
-            return _error(404, f"Format inconnu : « {fmt[:40]} ». Formats possibles : {', '.join(FORMATS)}.")
+            return _error(404, f"Format inconnu : « {fmt} ». Formats possibles : {', '.join(FORMATS)}.")
         if len(request.url.query) > MAX_QUERY_LENGTH:
             return _error(400, f"Requête trop longue ({len(request.url.query)} caractères, au plus {MAX_QUERY_LENGTH}).")
         unknown = unknown_params_message(request.query_params.keys())
@@ -229,9 +233,9 @@ class DownloadService:
             return _error(400, unknown)
         try:
             folder, stamp, prog, state, messages = await run_in_threadpool(self._resolve, dict(request.query_params))
-        except (FileNotFoundError, ValueError) as exc:
-            log.warning("dataset not loaded: %s", exc)
-            return _error(503, f"Impossible de charger les données du programme : {exc}")
+        except (OSError, ValueError):
+            log.exception("dataset not loaded")
+            return _error(503, DATA_UNAVAILABLE)
         if messages:
             return _error(400, view_error(messages), messages)
         etag = view_etag(folder, stamp, state, fmt)
@@ -247,7 +251,7 @@ class DownloadService:
         if gzipped:
             headers["Content-Encoding"] = "gzip"
         if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
-            kept = ("ETag", "Cache-Control", "Vary")
+            kept = ("ETag", "Cache-Control", "Vary", "X-Content-Type-Options")
             return Response(status_code=304, headers={k: v for k, v in headers.items() if k in kept})
         try:
             body = await self._body(etag, prog, state, fmt, gzipped)

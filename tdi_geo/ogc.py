@@ -54,6 +54,7 @@ from starlette.routing import Route
 from tdi_geo import reference
 from tdi_geo.ogc_params import DEFAULT_LIMIT, FILTERS, MAX_LIMIT, OgcError, parse_query, select_versions
 from tdi_geo.programme import load_programme, members_at, territories_at
+from tdi_geo.quoting import DATA_UNAVAILABLE, shorten_quotes
 
 PREFIX = "/ogc"
 CACHE_SIZE = 8
@@ -84,8 +85,10 @@ def served_programme():
     workspace = Path(os.environ.get("TDI_GEO_WORKSPACE", _WORKSPACE_DEFAULT))
     try:
         return load_programme(pinned or current_dataset(workspace) or None)
-    except (OSError, ValueError) as exc:
-        raise OgcError(503, "ServiceUnavailable", f"Impossible de charger les données du programme : {exc}") from None
+    except (OSError, ValueError):
+        # The reason names server paths: the log has it, the client a French sentence.
+        logging.getLogger(__name__).exception("OGC API: dataset not loaded")
+        raise OgcError(503, "ServiceUnavailable", DATA_UNAVAILABLE) from None
 
 
 _lock, _build_lock = threading.Lock(), threading.Lock()
@@ -325,15 +328,21 @@ def _not_found(request: Request, _):
 
 
 def _endpoint(handler, params: set):
-    """A Starlette endpoint: checked query → handler; every error a French JSON answer."""
+    """A Starlette endpoint: checked query → handler; every error a French JSON answer.
+
+    Every answer says ``X-Content-Type-Options: nosniff``; a value an error
+    quotes (an identifier, a parameter) is cut to about 80 characters.
+    """
     def endpoint(request: Request) -> Response:
         try:
-            return handler(request, parse_query(request.query_params, params))
+            response = handler(request, parse_query(request.query_params, params))
         except OgcError as exc:
-            return _json({"code": exc.code, "description": exc.description}, status=exc.status)
+            response = _json({"code": exc.code, "description": shorten_quotes(exc.description)}, status=exc.status)
         except Exception:  # noqa: BLE001 - never a traceback to a client; the server log has it
-            logging.getLogger(__name__).exception("OGC API: %s", request.url.path)
-            return _json({"code": "ServerError", "description": "Erreur interne du serveur OGC API."}, status=500)
+            logging.getLogger(__name__).exception("OGC API: %s", request.url.path[:200])
+            response = _json({"code": "ServerError", "description": "Erreur interne du serveur OGC API."}, status=500)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
     return endpoint
 
 

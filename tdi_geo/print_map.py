@@ -173,8 +173,21 @@ def scale_bar(ax, x0: float, x1: float, y0: float, y1: float, at: float = 0.04) 
     left = x0 + at * (x1 - x0)
     right = left + length
     ax.plot([left, right], [lat, lat], color="black", linewidth=2.5, solid_capstyle="butt", zorder=6)
-    ax.text(right - length / 2, lat + 0.012 * (y1 - y0), f"{km} km", ha="center", va="bottom", fontsize=8, zorder=6)
+    ax.text(right - length / 2, lat + 0.012 * (y1 - y0), f"{km} km", ha="center", va="bottom", fontsize=8, zorder=6,
+            parse_math=False)
     return length, km
+
+
+def escape_dollars(text: str) -> str:
+    """``text`` with every « $ » escaped, for a wrapped text: matplotlib measures wrapped lines as mathtext
+    whatever ``parse_math`` says, and « prix_$5_et_$6_ » is a mathtext syntax error."""
+    return text.replace("$", r"\$")
+
+
+def literal_legend(drawn) -> None:
+    """A matplotlib legend's title and labels drawn as written, never as mathtext."""
+    for text in (drawn.get_title(), *drawn.get_texts()):
+        text.set_parse_math(False)
 
 
 def _legend_handles(legend: dict):
@@ -244,7 +257,8 @@ def draw(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str = "qu
         frames.plot(ax=ax, facecolor="none", edgecolor="#777777", linewidth=0.6, zorder=1)
         for row in frames.itertuples():
             bx0, _, _, by1 = row.geometry.bounds
-            ax.text(bx0 + 0.08, by1 - 0.06, row.label, fontsize=6.5, ha="left", va="top", color="#333333", zorder=6)
+            ax.text(bx0 + 0.08, by1 - 0.06, row.label, fontsize=6.5, ha="left", va="top", color="#333333", zorder=6,
+                    parse_math=False)
     documented = colored[~colored["illustrative"]]
     illustrative = colored[colored["illustrative"]]
     inferred = documented[documented["provenance"].eq("inferred")] if "provenance" in documented else documented[:0]
@@ -272,20 +286,24 @@ def draw(view: gpd.GeoDataFrame, indicator: str | None = None, scheme: str = "qu
         # National view: in the Bay of Biscay, clear of the insets and of Corsica.
         scale_bar(ax, *ax.get_xlim(), *ax.get_ylim(), at=0.04 if regional else 0.3)
 
-    fig.text(0.02, 0.95, f"Territoires d'industrie — {what}", fontsize=15, fontweight="bold", va="bottom")
+    # Every text is drawn as written (parse_math=False): a « $ » in a file name or a label is not mathtext.
+    fig.text(0.02, 0.95, f"Territoires d'industrie — {what}", fontsize=15, fontweight="bold", va="bottom",
+             parse_math=False)
     counts = (f"{state['territories']} territoires, dont {state.get('inferred_territories', 0)} inférés et "
               f"{state['illustrative_territories']} illustratifs"
               if not state.get("mode") else f"{state['territories']} territoires")
-    fig.text(0.02, 0.915, f"{_filters_text(state)} — {counts}", fontsize=10, va="bottom", color="#333333")
-    fig.legend(handles=_legend_handles(legend), title=legend["title"], loc="upper left",
-               bbox_to_anchor=(0.74, 0.88), frameon=False, fontsize=8.5, title_fontsize=9.5, alignment="left")
+    fig.text(0.02, 0.915, f"{_filters_text(state)} — {counts}", fontsize=10, va="bottom", color="#333333",
+             parse_math=False)
+    drawn = fig.legend(handles=_legend_handles(legend), title=legend["title"], loc="upper left",
+                       bbox_to_anchor=(0.74, 0.88), frameon=False, fontsize=8.5, title_fontsize=9.5, alignment="left")
+    literal_legend(drawn)
     if legend.get("note"):
-        fig.text(0.745, 0.10, legend["note"], fontsize=7.5, color="#333333", va="bottom", wrap=True)
+        fig.text(0.745, 0.10, escape_dollars(legend["note"]), fontsize=7.5, color="#333333", va="bottom", wrap=True)
     lines = [source_text(state, source)]
     if state["illustrative_territories"]:
         lines.append("Les territoires illustratifs (hachurés) n'ont pas de source pour leur présence à cette date "
                      "ou pour leur composition : ce n'est pas une donnée publiée.")
-    fig.text(0.02, 0.02, "\n".join(lines), fontsize=6.5, color="#333333", va="bottom", wrap=True)
+    fig.text(0.02, 0.02, escape_dollars("\n".join(lines)), fontsize=6.5, color="#333333", va="bottom", wrap=True)
     return fig, ax, colored, legend
 
 

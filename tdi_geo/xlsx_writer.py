@@ -1,8 +1,8 @@
 """A minimal XLSX (Office Open XML) writer: sheets of text, numbers and booleans.
 
 Why our own and not openpyxl: the exports need one feature (rows of plain
-values), openpyxl left the runtime requirements when the importers got their
-own streaming reader (``importers/_read_xlsx.py``), and a fixed writer gives
+values), openpyxl is not a runtime requirement (the importers read workbooks
+with python-calamine, which does not write), and a fixed writer gives
 the same bytes for the same rows (fixed zip timestamps), which keeps the HTTP
 downloads' ETag honest. ~100 lines of ``zipfile`` + XML escaping.
 

@@ -137,18 +137,21 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(tmp_path_factory, dataset: Path | None = None):
+def serve_app(tmp_path_factory, dataset: Path | None = None, log: Path | None = None, env: dict | None = None):
     """Run ``streamlit run serve.py`` (what ``make run`` serves) on a free port; yield its URL.
 
     ``dataset`` pins the programme dataset shown (``TDI_GEO_DATASET``);
     default: the embedded data. The import workspace is a fresh folder.
+    ``log`` receives the server's output; ``env`` adds environment variables.
     """
+    extra_env = env or {}
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "TDI_GEO_DATASET"}
     if dataset is not None:
         env["TDI_GEO_DATASET"] = str(dataset)
     env["TDI_GEO_WORKSPACE"] = str(tmp_path_factory.mktemp("imports"))
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env.update(extra_env)
+    log = log or tmp_path_factory.mktemp("server") / "streamlit.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+import hostile_workbooks
 from import_samples import epci_rows, make_sample, tree_digest, write_base_dataset, write_csv
 from tdi_geo import PROJECT_ROOT
 from tdi_geo.cli import main
@@ -97,7 +98,7 @@ def build_corpus(tmp: Path, sample) -> dict[str, tuple[Path, list[str]]]:
     add("blank_lines", "blanc.csv", "\n \n\t\n", ["vide"])
     add("binary", "binaire.csv", bytes(range(256)) * 40, ["binaire"])
     add("pdf", "rapport.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"\x00\x01\x02" * 300, ["non pris en charge"])
-    add("xls", "ancien.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ["97-2003", ".xlsx"])
+    add("xls", "ancien.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ["97-2003", "endommagé"])
     encrypted = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "EncryptedPackage".encode("utf-16-le")
     add("encrypted_xlsx", "protege.xlsx", encrypted + b"\x00" * 500, ["mot de passe"])
     # Encodings: a cut character among good UTF-8, a half-cp1252 file, UTF-16 without BOM, an undefined byte.
@@ -145,7 +146,8 @@ def build_corpus(tmp: Path, sample) -> dict[str, tuple[Path, list[str]]]:
     files["region_html"] = (write_csv(epci, tmp / "region_html.csv"), ["région inconnu", "ligne 2", "« insee_reg »"])
     # Workbooks.
     xlsx = _xlsx_bytes([["insee_com", "lib_ti"], ["=A1&\"001\"", "Territoire Ain"]])
-    add("formula_code", "formules.xlsx", xlsx, ["formule", "ligne 2", "colonne « insee_com »"])
+    # A formula saved without its value (as openpyxl writes them) shows nothing: an empty code.
+    add("formula_code", "formules.xlsx", xlsx, ["vide", "ligne 2", "colonne « insee_com »"])
     add("corrupted_xlsx", "abime.xlsx", xlsx[: len(xlsx) // 2], ["endommagé"])
     damaged = bytearray(xlsx)
     start = damaged.index(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml")
@@ -159,7 +161,7 @@ def build_corpus(tmp: Path, sample) -> dict[str, tuple[Path, list[str]]]:
     files["zip_two_shapefiles"] = (_zip(tmp / "deux.zip", {"a.shp": b"x", "b.shp": b"x"}), ["2 shapefiles"])
     files["zip_no_dbf"] = (_zip(tmp / "sans_dbf.zip", {"couche.shp": b"x" * 100, "couche.shx": b"x"}),
                            [".dbf", "couche.shp"])
-    files["zip_other"] = (_zip(tmp / "photos.zip", {"photo.jpg": b"x"}), ["ni classeur XLSX ni shapefile"])
+    files["zip_other"] = (_zip(tmp / "photos.zip", {"photo.jpg": b"x"}), ["ni classeur (XLSX, ODS) ni shapefile"])
     # GeoJSON and shapefiles.
     add("geojson_not_json", "couche.geojson", "type,features\n1,2\n", ["pas un GeoJSON"])
     add("geojson_broken", "tronque.geojson", '{"type": "FeatureCollection", "features": [{"type": "Fea',
@@ -417,31 +419,86 @@ def test_a_50_mb_file_of_the_worst_shape_finishes_within_seconds(tmp_path, shape
 
 def _raw_xlsx(path: Path, rows: int, columns: int) -> Path:
     """A minimal workbook written directly (openpyxl would take long to write this many cells)."""
-    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
     names = ["insee_com", "lib_ti"] + [f"colonne {i}" for i in range(2, columns)]  # a header that matches
     header = "".join(f'<c t="inlineStr"><is><t>{n}</t></is></c>' for n in names)
     body = "".join(f'<c t="inlineStr"><is><t>valeur {i}</t></is></c>' for i in range(columns))
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("xl/workbook.xml", f'<workbook {ns} {rel}><sheets><sheet name="S" sheetId="1" r:id="rId1"/>'
-                                       "</sheets></workbook>")
-        zf.writestr("xl/_rels/workbook.xml.rels",
-                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                    '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="worksheet"/></Relationships>')
-        with zf.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(f"<worksheet {ns}><sheetData><row>{header}</row>".encode())
-            for _ in range(rows):
-                sheet.write(f"<row>{body}</row>".encode())
-            sheet.write(b"</sheetData></worksheet>")
+
+    def sheet(stream) -> None:
+        stream.write(f"<worksheet {hostile_workbooks.NS}><sheetData><row>{header}</row>".encode())
+        for _ in range(rows):
+            stream.write(f"<row>{body}</row>".encode())
+        stream.write(b"</sheetData></worksheet>")
+
+    path.write_bytes(hostile_workbooks.xlsx(sheet))
     return path
 
 
 @pytest.mark.slow
 def test_a_large_workbook_of_the_worst_shape_is_refused_within_seconds(tmp_path):
-    path = _raw_xlsx(tmp_path / "large.xlsx", rows=20_000, columns=200)
-    assert path.stat().st_size < 50 * 1024 * 1024
+    """2,600 rows of 200 inline strings (23 MB of XML, under the part limit): read by calamine, then too many cells."""
+    path = _raw_xlsx(tmp_path / "large.xlsx", rows=2_600, columns=200)
     started = time.perf_counter()
     report = parse_file(path).report
     elapsed = time.perf_counter() - started
     assert elapsed < 10, elapsed
     _assert_clean("\n".join(report.errors), path, ["trop grand", "cellules"])
+
+
+def test_the_4_mb_workbook_openpyxl_took_37_s_on_is_refused_from_its_declared_sizes(tmp_path):
+    """20,000 rows of 200 cells: 177 MB of sheet XML, refused before anything parses it."""
+    path = _raw_xlsx(tmp_path / "large.xlsx", rows=20_000, columns=200)
+    started = time.process_time()
+    report = parse_file(path).report
+    assert time.process_time() - started < 2
+    _assert_clean("\n".join(report.errors), path, ["une fois décompressé", "limite : 32,0 Mo"])
+
+
+# --- the hostile workbooks of issue 17: each refused, or read, within 2 s of CPU and 200 MB ----------------
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    files = {}
+    for case, (name, build) in hostile_workbooks.HOSTILE.items():
+        files[case] = folder / name
+        files[case].write_bytes(build())
+    return files
+
+
+def _costs(call):
+    """(result, CPU seconds of this process and of the reading processes it started, traced peak bytes)."""
+    from tdi_geo.importers import _read_sheets
+
+    _read_sheets.LAST_READING.clear()
+    before, cpu = os.times(), time.process_time()
+    tracemalloc.start()
+    try:
+        result = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    after = os.times()
+    children = (after.children_user + after.children_system) - (before.children_user + before.children_system)
+    return result, time.process_time() - cpu + children, peak, _read_sheets.LAST_READING.get("peak_kb")
+
+
+@pytest.mark.parametrize("case", sorted(hostile_workbooks.HOSTILE))
+def test_a_hostile_workbook_is_refused_within_2_s_and_200_mb(hostile, workspace, case, capsys):
+    """tracemalloc sees this process's Python memory; the reading process reports its own peak (VmHWM)."""
+    path = hostile[case]
+    folder, base = workspace
+    before = tree_digest(folder)
+    parsed, cpu, peak, worker_kb = _costs(lambda: parse_file(path))
+    assert cpu < 2.0, (case, cpu)
+    assert peak < 200 * 1024 * 1024, (case, peak)
+    assert worker_kb is None or worker_kb < 200 * 1024, (case, worker_kb)
+    _assert_clean("\n".join(parsed.report.errors), path, [])
+    assert parsed.report.errors, case
+
+    capsys.readouterr()
+    assert main(["validate", str(path), "--dataset", str(base)]) == 2
+    _assert_clean(capsys.readouterr().err, path, [])
+    with pytest.raises(ImportFileError):
+        import_to_workspace([path], folder, date="2024-06-01", base_dataset=base)
+    assert tree_digest(folder) == before

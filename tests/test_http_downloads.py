@@ -275,6 +275,39 @@ def test_a_failing_writer_gives_a_french_500_without_traceback(small_app, monkey
     assert "secret" not in body.decode() and "Traceback" not in body.decode()
 
 
+def test_a_dataset_that_does_not_load_is_a_french_503_without_server_paths(make_app, small_dataset, tmp_path,
+                                                                          caplog):
+    import shutil
+
+    broken = shutil.copytree(small_dataset, tmp_path / "srv-secret" / "jeu")
+    (broken / "memberships.csv").write_text("pas,un,tableau\n", encoding="utf-8")
+    app = make_app(broken)
+    with caplog.at_level("ERROR"):
+        status, headers, body = call(app, "/api/territoires.geojson")
+    assert status == 503 and headers["x-content-type-options"] == "nosniff"
+    answer = json.loads(body)
+    assert "ne peuvent pas être chargées" in answer["erreur"]
+    assert "srv-secret" not in body.decode() and str(tmp_path) not in body.decode() and "/" not in answer["erreur"]
+    assert "memberships" in caplog.text, "the details go to the server's log"
+
+
+def test_every_answer_says_nosniff_and_errors_echo_at_most_80_characters(small_app):
+    long = "é" * 3000
+    answers = [call(small_app, "/api/territoires.geojson", "region=53"),
+               call(small_app, "/api/territoires.csv", "pillar=" + long[:150]),
+               call(small_app, "/api/territoires." + long),
+               call(small_app, "/api/territoires.geojson", long[:500] + "=1"),
+               call(small_app, "/api/territoires.geojson", "date=" + long[:180])]
+    etag = answers[0][1]["etag"]
+    answers.append(call(small_app, "/api/territoires.geojson", "region=53", {"If-None-Match": etag}))
+    assert [a[0] for a in answers] == [200, 400, 404, 400, 400, 304]
+    for status, headers, body in answers:
+        assert headers.get("x-content-type-options") == "nosniff", status
+        if status >= 400:
+            text = body.decode()
+            assert "é" * 81 not in text, text[:300]
+
+
 def test_etag_revalidation_gives_304_and_views_have_their_own_etag(small_app):
     _, first, _ = call(small_app, "/api/territoires.geojson", "region=53")
     _, again, _ = call(small_app, "/api/territoires.geojson", "region=53&tiles=1")

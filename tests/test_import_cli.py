@@ -40,7 +40,7 @@ def _bad_files(tmp_path, sample) -> dict:
     (tmp_path / "garbage.csv").write_bytes(bytes(range(256)) * 40)
     files["binary"] = (tmp_path / "garbage.csv", ["binaire"])
     (tmp_path / "ancien.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
-    files["xls"] = (tmp_path / "ancien.xls", ["non pris en charge", ".xlsx"])
+    files["xls"] = (tmp_path / "ancien.xls", ["97-2003", "endommagé"])
     (tmp_path / "rapport.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"\x00\x01\x02" * 300)
     files["pdf"] = (tmp_path / "rapport.pdf", ["non pris en charge", "CSV"])
     wrong = pd.DataFrame({"commune": ["Bourg"], "departement": ["01"]})

@@ -101,8 +101,30 @@ def test_cell_cleaning(raw, clean):
     assert clean_text(raw) == clean
 
 
+def _with_cached_value(path, formula: str, value: str) -> None:
+    """Store ``value`` as the saved result of ``formula`` (openpyxl writes formulas without one; Excel never does)."""
+    import zipfile
+
+    members = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            members[info.filename] = zf.read(info)
+    sheet = members["xl/worksheets/sheet1.xml"]
+    assert f"<f>{formula}</f><v />".encode() in sheet
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(f"<f>{formula}</f><v />".encode(),
+                                                        f"<f>{formula}</f><v>{value}</v>".encode())
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for member, data in members.items():
+            zf.writestr(member, data)
+
+
 def test_xlsx_cells_read_as_the_spreadsheet_shows_them(tmp_path):
-    """The streaming XLSX reader gives the same text as openpyxl for every kind of cell, gaps included."""
+    """calamine gives the same text as openpyxl (values as saved) for every kind of cell, gaps included.
+
+    A formula reads as the value the spreadsheet saved with it, what it
+    shows; one saved without a value (by a program that does not calculate,
+    like openpyxl) is an empty cell, for both readers.
+    """
     import datetime as dt
 
     from openpyxl import Workbook, load_workbook
@@ -118,13 +140,15 @@ def test_xlsx_cells_read_as_the_spreadsheet_shows_them(tmp_path):
     ws.append(["=HYPERLINK(\"http://x\")", 0, -3.25, dt.datetime(2023, 6, 1), None, False, None, None])
     ws["A6"] = "après un trou de deux lignes"
     ws["C6"] = 7
+    ws["D7"] = "commence en colonne D"
     ws.title = "Feuille à accents"
     wb.create_sheet("Deuxième").append(["b"])
     path = tmp_path / "cellules.xlsx"
     wb.save(path)
+    _with_cached_value(path, "SUM(B2:C2)", "2500000.5")
 
     expected = []
-    for row in load_workbook(path)["Feuille à accents"].iter_rows(values_only=True):
+    for row in load_workbook(path, data_only=True)["Feuille à accents"].iter_rows(values_only=True):
         cells = [cell_text(v) for v in row]
         while cells and cells[-1] == "":
             cells.pop()
@@ -135,5 +159,129 @@ def test_xlsx_cells_read_as_the_spreadsheet_shows_them(tmp_path):
     got = [[c for c in row] for row in grid.values.tolist()]
     width = grid.shape[1]
     assert got == [r + [""] * (width - len(r)) for r in expected]
-    assert got[1][3] == "2019-09-24" and got[1][4] == "2020-01-29 14:30:00" and got[1][6] == "=SUM(B2:C2)"
+    assert got[1][3] == "2019-09-24" and got[1][4] == "2020-01-29 14:30:00" and got[1][6] == "2500000.5"
+    assert got[2][0] == ""  # a formula saved without its value
     assert got[4] == [""] * width  # row 5 of the spreadsheet is empty: numbering is kept
+    assert got[6][3] == "commence en colonne D" and got[6][:3] == ["", "", ""]
+
+
+def _anct_rows(sample) -> list[list]:
+    """The sample ANCT list as a spreadsheet holds it: codes typed as numbers (leading zeros lost)."""
+    rows = sample.communes.values.tolist()
+    return [list(sample.communes.columns)] + [[int(c) if c.isdigit() else c, *rest] for c, *rest in rows]
+
+
+def _xls_bytes(rows: list[list]) -> bytes:
+    import io
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Feuille1")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_anct_list_reads_the_same_from_ods_xls_and_xlsm_as_from_xlsx(tmp_path, base, sample):
+    from import_samples import ods_bytes, xlsx_bytes
+
+    rows = _anct_rows(sample)
+    twins = {"liste.xlsx": xlsx_bytes(rows), "liste.ods": ods_bytes(rows), "liste.xls": _xls_bytes(rows),
+             "liste.xlsm": xlsx_bytes(rows)}
+    outcomes = {}
+    for name, data in twins.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        report = _one(import_files([path], tmp_path / f"out-{name}", date="2023-06-01", base_dataset=base))
+        assert report.errors == [], (name, report.errors)
+        members = load_programme(tmp_path / f"out-{name}").memberships
+        outcomes[name] = (report.kind, report.summary, sorted(members[members["valid_from"] == "2023-06-01"]
+                                                              [["territory_id", "epci_siren", "insee_com"]]
+                                                              .itertuples(index=False)))
+    assert outcomes["liste.ods"] == outcomes["liste.xlsx"] == outcomes["liste.xls"] == outcomes["liste.xlsm"]
+    assert outcomes["liste.ods"][0] == "communes" and outcomes["liste.ods"][1]["lignes"] == len(sample.communes)
+
+
+def _dated_workbook(serials: list[str], date1904: bool) -> bytes:
+    """A status table whose date cells are serial numbers shown with a date format (style 1)."""
+    from hostile_workbooks import NS, sheet_xml, xlsx
+
+    rows = ['<row r="1"><c r="A1" t="inlineStr"><is><t>territoire</t></is></c><c r="B1" t="inlineStr"><is>'
+            '<t>date</t></is></c><c r="C1" t="inlineStr"><is><t>statut</t></is></c></row>']
+    for number, serial in enumerate(serials, start=2):
+        rows.append(f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>Territoire Ain</t></is></c>'
+                    f'<c r="B{number}" s="1"><v>{serial}</v></c>'
+                    f'<c r="C{number}" t="inlineStr"><is><t>Engagé</t></is></c></row>')
+    styles = f'<styleSheet {NS}><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>'
+    properties = '<workbookPr date1904="1"/>' if date1904 else ""
+    workbook = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                f'relationships">{properties}<sheets>'
+                '<sheet name="Statuts" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    return xlsx(sheet_xml("".join(rows)), styles=styles, workbook=workbook)
+
+
+@pytest.mark.parametrize("date1904, serial", [(False, "43732"), (True, "42270")])
+def test_a_date_reads_as_the_spreadsheet_shows_it_in_both_date_systems(tmp_path, base, date1904, serial):
+    """24 Sept 2019 is serial 43732 counted from 1900, 42270 counted from 1904 (old Mac Excel)."""
+    path = tmp_path / "statuts.xlsx"
+    path.write_bytes(_dated_workbook([serial], date1904))
+    out = tmp_path / "out"
+    report = _one(import_files([path], out, base_dataset=base))
+    assert report.errors == []
+    events = load_programme(out).status_events
+    assert "2019-09-24" in set(events["date"])
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_out_of_range_date_serials_get_a_french_message_naming_the_cells(tmp_path, base, date1904):
+    path = tmp_path / "statuts.xlsx"
+    path.write_bytes(_dated_workbook(["43732", "1e12", "-5", "99999999"], date1904))
+    report = _one(validate_files([path], base_dataset=base))
+    message = next(e for e in report.errors if "date" in e)
+    assert "colonne « date »" in message and "ligne 3" in message and "ligne 4" in message and "ligne 5" in message
+    assert "ligne 2" not in message
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods", ".geojson", ".csv"])
+def test_a_cell_over_the_csv_limit_is_refused_in_every_format_naming_its_row_and_column(tmp_path, base, suffix):
+    from import_samples import ods_bytes
+
+    from tdi_geo.importers._grid import MAX_CELL_CHARS
+
+    long = "x" * (MAX_CELL_CHARS + 1)
+    rows = [["insee_com", "lib_ti"], ["01001", "Territoire Ain"], ["01002", long]]
+    path = tmp_path / f"longue{suffix}"
+    if suffix == ".xlsx":  # written by hand: Excel and openpyxl stop a cell at 32,767 characters, a forger does not
+        from hostile_workbooks import sheet_xml, xlsx
+
+        path.write_bytes(xlsx(sheet_xml("".join(
+            f'<row r="{r}">' + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>"
+            for r, row in enumerate(rows, start=1)))))
+    elif suffix == ".ods":
+        path.write_bytes(ods_bytes(rows))
+    elif suffix == ".geojson":
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": None, "properties": dict(zip(rows[0], r))} for r in rows[1:]]}))
+    else:
+        path.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+    message = "\n".join(_one(validate_files([path], base_dataset=base)).errors)
+    assert "131\u202f072 caractères" in message and "ligne 3" in message, message
+    assert suffix == ".csv" or "ligne 3, colonne B" in message, message  # the csv module cannot say which column
+    assert long[:200] not in message
+
+
+def test_every_value_quoted_in_a_message_is_cut_to_about_80_characters(tmp_path, base):
+    long_pillar = "Innover " + "toujours " * 200
+    long_name = "Territoire " + "très " * 300
+    rows = pd.DataFrame({"territoire": ["Territoire Ain", long_name], "pilier": [long_pillar, "Innover"],
+                         "date": ["2021-03-01", "2021-03-01"]})
+    report = _one(validate_files([write_csv(rows, tmp_path / "projets.csv")], base_dataset=base))
+    text = "\n".join(report.errors + report.warnings)
+    assert "ligne 2" in text and "ligne 3" in text
+    assert long_pillar[:80] + "…" in text and long_name[:80] + "…" in text
+    assert long_pillar[:81] not in text and long_name[:81] not in text

@@ -256,6 +256,63 @@ def _refuses(url: str) -> bool:
         return sock.connect_ex((host, int(port))) != 0
 
 
+def _hold_websockets(url: str, count: int, source: str, ready, release, outcome: dict) -> None:
+    """Open ``count`` websockets to the page's stream from the address ``source`` and keep them idle
+    until ``release`` is set (in this thread's own event loop)."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    ws_url = url.replace("http://", "ws://") + "_stcore/stream"
+
+    async def one(slots):
+        async with slots:
+            try:
+                return await connect(ws_url, subprotocols=["streamlit"], origin=url.rstrip("/"),
+                                     local_addr=(source, 0), open_timeout=30, max_size=None)
+            except Exception as exc:  # noqa: BLE001 - refused or failed: counted, not raised
+                outcome.setdefault("errors", []).append(type(exc).__name__ + ": " + str(exc)[:80])
+                return None
+
+    async def main():
+        slots = asyncio.Semaphore(100)
+        sockets = await asyncio.gather(*(one(slots) for _ in range(count)))
+        outcome["open"] = sum(ws is not None for ws in sockets)
+        ready.set()
+        while not release.is_set():
+            await asyncio.sleep(0.2)
+        outcome["still_open"] = sum(ws is not None and ws.state.name == "OPEN" for ws in sockets)
+        await asyncio.gather(*(ws.close() for ws in sockets if ws is not None), return_exceptions=True)
+
+    asyncio.run(main())
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_one_client_holding_1500_idle_websockets_does_not_stop_another_from_getting_the_map(browser, stack, prog):
+    """The flood comes from 127.0.0.2 (any 127.x address is this machine); the visitor's browser from 127.0.0.1."""
+    import threading
+
+    ready, release, outcome = threading.Event(), threading.Event(), {}
+    flood = threading.Thread(target=_hold_websockets, args=(stack.url, 1500, "127.0.0.2", ready, release, outcome))
+    flood.start()
+    try:
+        assert ready.wait(120), "the 1,500 websockets were not all answered within two minutes"
+        assert outcome["open"] == 200, outcome.get("open")  # nginx's limit per address; the others got 429
+        assert all("429" in e for e in outcome.get("errors", [])), outcome.get("errors", [])[:3]
+        page = localhost_only_page(browser)
+        try:
+            page.goto(stack.url)
+            everything = set(build_view(prog, default_date(prog))["id"])
+            assert _wait_for_ids(page, everything) == everything
+        finally:
+            page.context.close()
+    finally:
+        release.set()
+        flood.join(60)
+    assert outcome["still_open"] == 200, "the flood's connections were idle, not refused later"
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_when_a_visitors_replica_stops_new_and_returning_visitors_still_get_the_map(browser, stack, prog):

@@ -280,7 +280,8 @@ def test_served_dataset_follows_the_workspace_then_the_environment(monkeypatch, 
     assert get_json(ITEMS)["numberMatched"] == 6  # the published dataset, not the embedded 144
     monkeypatch.setenv("TDI_GEO_DATASET", str(tmp_path / "absent"))
     error = get_json(ITEMS, status=503)
-    assert error["code"] == "ServiceUnavailable" and "Impossible de charger" in error["description"]
+    assert error["code"] == "ServiceUnavailable" and "ne peuvent pas être chargées" in error["description"]
+    assert str(tmp_path) not in json.dumps(error) and "/" not in error["description"]
 
 
 def test_view_cache_is_bounded(small):
@@ -334,3 +335,50 @@ def test_gdal_oapif_driver_reads_the_served_layers(tmp_path_factory):
         assert sorted(paged["id"]) == sorted(latest["id"]) and paged["id"].is_unique
         epci = pyogrio.read_dataframe(source, layer="epci")
         assert len(epci) == 1253 and epci["territory_id"].notna().sum() > 0
+
+
+def _answer(url: str) -> tuple[int, dict, bytes]:
+    """(status, lower-case headers, body) of one request to the OGC routes."""
+    path, _, query = url.partition("?")
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
+             "query_string": query.encode(), "scheme": "http", "http_version": "1.1", "asgi": {"version": "3.0"},
+             "headers": [(b"host", b"carte.example:8501")], "server": ("carte.example", 8501),
+             "client": ("127.0.0.1", 5000)}
+    start, body = {}, []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+        else:
+            body.append(message.get("body", b""))
+
+    asyncio.run(APP(scope, receive, send))
+    return start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]}, b"".join(body)
+
+
+def test_every_answer_says_nosniff_and_errors_echo_at_most_80_characters(small):
+    long = "x" * 5000
+    answers = {url: _answer(url) for url in (
+        "/ogc", "/ogc/api", ITEMS, ITEMS + "/nord-fc", ITEMS + "?bbox=" + long, f"/ogc/collections/{long}",
+        f"{ITEMS}/{long}", f"/ogc/{long}", ITEMS + "?limit=" + long, ITEMS + "?datetime=" + long)}
+    for url, (status, headers, body) in answers.items():
+        assert headers.get("x-content-type-options") == "nosniff", url[:60]
+        if status >= 400:
+            text = json.loads(body)["description"]
+            assert "x" * 81 not in text and "x…" in text, (url[:60], text[:300])
+    assert [a[0] for a in answers.values()] == [200, 200, 200, 200, 400, 404, 404, 404, 400, 400]
+
+
+def test_a_server_error_is_a_french_sentence_without_paths(small, monkeypatch):
+    def broken(*_):
+        raise RuntimeError("/srv/tdi/secret/programme/territories.csv: boom")
+
+    monkeypatch.setattr(ogc, "_territory_rows", broken)
+    status, headers, body = _answer(ITEMS)
+    assert status == 500 and headers["x-content-type-options"] == "nosniff"
+    error = json.loads(body)
+    assert error["code"] == "ServerError" and "Erreur interne" in error["description"]
+    assert "/srv" not in body.decode() and "boom" not in body.decode()

@@ -151,3 +151,29 @@ def test_an_empty_view_still_prints_its_legend_and_title(small_programme):
     fig.clf()
     assert "0 territoires" in texts[1] and "Mayotte" in texts[1]
     assert print_map.pdf_bytes(view).startswith(b"%PDF")
+
+
+def test_an_imported_file_named_with_dollars_prints_and_draws_its_chronology(tmp_path, base, sample):
+    """« prix_$5_et_$6_.csv »: as mathtext, « $5_et_$ » is a syntax error that made every picture fail."""
+    from PIL import Image
+
+    from import_samples import write_csv
+    from tdi_geo.chronology import chronology_panels, render_chronology
+    from tdi_geo.importers import import_files
+
+    name = "prix_$5_et_$6_.csv"
+    out = tmp_path / "importé"
+    assert not import_files([write_csv(sample.communes, tmp_path / name)], out, date="2023-06-01",
+                            base_dataset=base)[0].errors
+    prog = load_programme(out)
+    source = print_map.version_source(prog, "2023-06-01")
+    assert name in source
+    view = build_view(prog, "2023-06-01", indicator="projects")
+    fig, *_ = print_map.draw(view, "projects", source=source)
+    assert [t for t in fig.texts if name.replace("$", r"\$") in t.get_text()], "the source line names the file"
+    assert print_map._save(fig, "png").startswith(b"\x89PNG")
+    assert print_map.pdf_bytes(view, "projects", source=source).startswith(b"%PDF")
+
+    assert any("prix_$5_et_$6_" in p["label"] for p in chronology_panels(prog))
+    picture = Image.open(io.BytesIO(render_chronology(prog, dpi=40).png))
+    assert picture.width > 100

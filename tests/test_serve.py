@@ -100,3 +100,25 @@ def test_a_client_that_refuses_gzip_gets_plain_bytes(tmp_path, accept):
     headers, body = _get(cache, "/static/a.js", accept)
     assert b"content-encoding" not in headers and body.startswith(b"console.log")
     assert cache.cache == {}
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_ten_fresh_starts_each_draw_the_map_on_an_immediate_first_visit(browser, tmp_path_factory, tmp_path):
+    """The first run raced the warm-up thread's imports: one start in 22 ended with _DeadlockError."""
+    from conftest import localhost_only_page, serve_app
+
+    for start in range(10):
+        log = tmp_path / f"serveur-{start}.log"
+        with serve_app(tmp_path_factory, log=log) as url:
+            page = localhost_only_page(browser)
+            try:
+                page.goto(url)  # as soon as the health check answers: the warm-up is still running
+                page.locator(".tdi-map path.tdi-territory").first.wait_for(timeout=90_000)
+                assert page.locator(".tdi-map path.tdi-territory").count() > 100, start
+                assert page.locator("[data-testid=stException]").count() == 0, start
+            finally:
+                page.context.close()
+        output = log.read_text()
+        assert "DeadlockError" not in output and "Traceback" not in output, (start, output[-2000:])
+

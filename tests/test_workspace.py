@@ -213,13 +213,16 @@ def test_deleting_datasets(previews):
 
 def test_editor_secret_is_compared_in_constant_time_and_required():
     assert EDITOR_SECRET_ENV == "TDI_GEO_EDITOR_SECRET"
-    assert editor_secret_ok("s3cret-long", "s3cret-long") is True
-    assert editor_secret_ok("s3cret-lonG", "s3cret-long") is False
-    assert editor_secret_ok("", "s3cret-long") is False
-    assert editor_secret_ok(None, "s3cret-long") is False
+    long = "s3cret-long-enough-phrase"
+    assert editor_secret_ok(long, long) is True
+    assert editor_secret_ok(long[:-1] + "E", long) is False
+    assert editor_secret_ok("", long) is False
+    assert editor_secret_ok(None, long) is False
     assert editor_secret_ok("anything", None) is False  # nothing configured: nobody publishes from the app
     assert editor_secret_ok("", "") is False
-    assert editor_secret_ok("clé-é", "clé-é") is True
+    assert editor_secret_ok("clé-é" * 4, "clé-é" * 4) is True
+    assert editor_secret_ok("s3cret-long", "s3cret-long") is False  # 11 characters: refused even when given right
+    assert editor_secret_ok(" " * 20, " " * 20) is False
 
 
 def test_log_lines_are_json_even_with_odd_editor_names(previews):
@@ -244,3 +247,33 @@ def test_visitors_cannot_fill_the_disk_with_previews(tmp_path, base, monkeypatch
     names = {d["name"] for d in list_datasets(workspace, include_previews=True)}
     assert names == {published.name, made[-1].name, made[-2].name}
     assert current_dataset(workspace) == published
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_a_file_name_with_a_line_separator_stays_published_listed_and_never_pruned(tmp_path, base, separator):
+    """``statuts\\u2028suite.csv`` published by an editor: its log line must stay one line, whatever reads it."""
+    from tdi_geo.importers import prune_previews, safe_file_name
+
+    workspace = tmp_path / "imports"
+    name = f"statuts{separator}suite.csv"
+    _, dataset = import_to_workspace([_status_file(tmp_path, name)], workspace, base_dataset=base)
+    publish_dataset(workspace, dataset, editor="Camille", expected_current=None)
+    publish_dataset(workspace, None, editor="Camille", expected_current=dataset)  # shown no more, still published
+    log = (workspace / PUBLICATIONS_LOG).read_bytes()
+    assert log.isascii() and log.count(b"\n") == 2
+    assert publication_log(workspace)[0]["files"][0]["file"] == name
+    for _ in range(3):  # newer previews push the old ones out; a published dataset is never one of them
+        import_to_workspace([_status_file(tmp_path, "autre.csv", "2024-03-01")], workspace, base_dataset=base)
+    prune_previews(workspace, keep=0)
+    assert [d["name"] for d in list_datasets(workspace)] == [dataset.name]
+    # The app stores an uploaded name without the separator in the first place.
+    assert safe_file_name(name) == "statutssuite.csv"
+
+
+def test_a_log_written_by_an_older_version_with_raw_separators_still_reads_whole(previews):
+    workspace, first, _ = previews
+    record = {"action": "publish", "editor": "Camille", "dataset": first.name, "previous": None,
+              "files": [{"file": "statuts\u2028suite.csv"}], "at": "2024-01-01T00:00:00+00:00"}
+    (workspace / PUBLICATIONS_LOG).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert publication_log(workspace) == [record]
+    assert [d["name"] for d in list_datasets(workspace)] == [first.name]

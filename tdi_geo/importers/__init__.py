@@ -3,8 +3,8 @@
 Accepted inputs (see ``docs/IMPORT.md``):
 
 - the ANCT per-commune perimeter list (``insee_com, lib_com, id_ti, lib_ti``);
-- the Caisse des Dépôts EPCI-level list (CSV, XLSX, GeoJSON or shapefile);
-- tracking tables of territory statuses and of projects (CSV or XLSX).
+- the Caisse des Dépôts EPCI-level list (CSV, XLSX, XLS, ODS, GeoJSON or shapefile);
+- tracking tables of territory statuses and of projects (CSV or a workbook).
 
 Every problem is reported in French with the file, the spreadsheet row and the
 column. :func:`validate_files` only reports; :func:`import_files` builds a new
@@ -50,9 +50,11 @@ from tdi_geo.importers._workspace import (
     prune_previews,
     publication_log,
     publish_dataset,
+    safe_file_name,
     set_current,
 )
 from tdi_geo.importers._read import ACCEPTED, MAX_FILE_BYTES
+from tdi_geo.importers._report import shorten_quotes
 
 __all__ = [
     "ACCEPTED",
@@ -80,6 +82,7 @@ __all__ = [
     "publication_log",
     "publish_cli",
     "publish_dataset",
+    "safe_file_name",
     "set_current",
     "validate_cli",
     "validate_files",
@@ -90,7 +93,7 @@ class ImportFileError(ValueError):
     """An import was refused; ``str(exc)`` is the French explanation, ``reports`` the details."""
 
     def __init__(self, message: str, reports: list[ImportReport] | None = None):
-        super().__init__(message)
+        super().__init__(shorten_quotes(message))
         self.reports = list(reports or [])
 
 
@@ -174,6 +177,9 @@ def _analyse(files, column_map, date, base_dataset, provenance, max_bytes, dry_r
             merge_status(tables, p, provenance)
         elif p.report.kind == "projects":
             merge_projects(tables, p, provenance)
+    for p in parsed:  # every value a message quotes, from any step, is cut to about 80 characters
+        p.report.errors[:] = [shorten_quotes(m) for m in p.report.errors]
+        p.report.warnings[:] = [shorten_quotes(m) for m in p.report.warnings]
     return parsed, tables, base, version_date
 
 

@@ -23,6 +23,7 @@ from tdi_geo.importers._report import (
     ParsedFile,
     column_of,
     enumerate_items,
+    shorten_quotes,
     where,
 )
 from tdi_geo.importers._tracking_checks import check_projects, check_status
@@ -78,6 +79,8 @@ def parse_file(path: Path, overrides: dict[str, str] | None = None, max_bytes: i
             f"Fichier « {report.file} » : contenu inattendu, la validation n'a pas pu aller au bout. "
             "Vérifiez le fichier (colonnes, cellules fusionnées, valeurs) ou signalez-le avec ce message."
         )
+    report.errors[:] = [shorten_quotes(m) for m in report.errors]
+    report.warnings[:] = [shorten_quotes(m) for m in report.warnings]
     return parsed
 
 
@@ -105,7 +108,8 @@ def _neutralise_formulas(table: pd.DataFrame, report: ImportReport) -> None:
     """Prefix formula-looking text cells with ``'`` so no spreadsheet runs them.
 
     A formula in a code, date, amount or status cell has no value to read
-    (an XLSX is read as written, never computed): it is an error.
+    (a text file holds its text, never a result): it is an error. A
+    workbook's formulas read as the values the spreadsheet saved with them.
     """
     for field_name in [c for c in table.columns if c not in TEXT_FIELDS and c != "_row"]:
         formulas = table[field_name].str.startswith("=")

@@ -7,13 +7,13 @@ of CPU and memory before it is refused.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 import pandas as pd
+
+from tdi_geo.importers._sheet_worker import cell_text  # noqa: F401  (one rule for every reader)
 
 #: Largest file accepted, in bytes (uploads and CLI alike).
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -27,10 +27,14 @@ MAX_ROWS = 100_000
 #: Most cells (empty ones included) accepted in one sheet: the per-commune list
 #: with ten columns has 350,000; reading an XLSX costs about 10 µs per cell.
 MAX_CELLS = 500_000
+#: Longest cell, in characters, in every format: the limit of Python's csv module (its default
+#: ``csv.field_size_limit()``), which CSV files have always had. A real cell is a name or a code.
+MAX_CELL_CHARS = 131_072
 #: Rows scanned to find the header row and the separator.
 HEADER_SCAN_ROWS = 20
 
-ACCEPTED = "CSV (.csv, .txt), Excel (.xlsx), GeoJSON (.geojson) ou shapefile (.shp, .dbf ou .zip)"
+ACCEPTED = ("CSV (.csv, .txt), Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods), GeoJSON (.geojson) "
+            "ou shapefile (.shp, .dbf ou .zip)")
 _SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
 
 
@@ -85,16 +89,34 @@ def too_wide(name: str, width: int, row: int | None = None) -> ReadError:
     )
 
 
-def too_long(name: str, rows: int, cells: int) -> ReadError:
+def too_long(name: str, rows: int, cells: int | None = None) -> ReadError:
     """The error for a table beyond :data:`MAX_ROWS` rows or :data:`MAX_CELLS` cells."""
+    size = f"{count_text(rows)} lignes" + (f", {count_text(cells)} cellules" if cells is not None else "")
     return ReadError(
-        f"Fichier « {name} » trop grand : {_count(rows)} lignes, {_count(cells)} cellules "
-        f"(limites : {_count(MAX_ROWS)} lignes, {_count(MAX_CELLS)} cellules). Découpez le fichier ou retirez "
-        "les colonnes inutiles."
+        f"Fichier « {name} » trop grand : {size} "
+        f"(limites : {count_text(MAX_ROWS)} lignes, {count_text(MAX_CELLS)} cellules). Découpez le fichier ou "
+        "retirez les colonnes inutiles."
     )
 
 
-def _count(n: int) -> str:
+def too_long_cell(name: str, row: int, column: int) -> ReadError:
+    """The error for a cell longer than :data:`MAX_CELL_CHARS`, in any format."""
+    from tdi_geo.xlsx_writer import column_letter
+
+    return ReadError(f"Fichier « {name} », ligne {row}, colonne {column_letter(column - 1)} : une cellule dépasse "
+                     f"{count_text(MAX_CELL_CHARS)} caractères, la limite d'une cellule.")
+
+
+def check_cell_lengths(grid: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``grid``, or the error naming its first cell longer than :data:`MAX_CELL_CHARS` (grid row i = row i + 1)."""
+    for position, column in enumerate(grid.columns, start=1):
+        lengths = grid[column].str.len()
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            raise too_long_cell(name, int((lengths > MAX_CELL_CHARS).to_numpy().argmax()) + 1, position)
+    return grid
+
+
+def count_text(n: int) -> str:
     """``100 000`` with the French (narrow no-break space) thousands separator."""
     return f"{n:,}".replace(",", "\u202f")
 
@@ -117,26 +139,10 @@ def bounded_grid(rows: Iterable[list[str]], name: str) -> pd.DataFrame:
             row.pop()
         if len(row) > MAX_COLUMNS:
             raise too_wide(name, len(row), number)
+        if row and max(map(len, row)) > MAX_CELL_CHARS:
+            raise too_long_cell(name, number, next(i for i, v in enumerate(row, 1) if len(v) > MAX_CELL_CHARS))
         width = max(width, len(row))
         kept.append(row)
     grid = pd.DataFrame([r + [""] * (width - len(r)) for r in kept], dtype="str") if kept else pd.DataFrame()
     grid.columns = range(grid.shape[1])
     return grid
-
-
-def cell_text(value) -> str:
-    """The text a spreadsheet shows for one cell value (``None`` and NaN are empty)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer():
-            return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)

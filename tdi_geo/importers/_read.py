@@ -1,7 +1,8 @@
 """Read an uploaded file into sheets of text cells, whatever its format, refusing it safely.
 
-Formats: CSV/TXT/TSV (:mod:`._read_text`), XLSX and zipped shapefiles
-(:mod:`._read_zip`, cells by :mod:`._read_xlsx`), GeoJSON and shapefiles
+Formats: CSV/TXT/TSV (:mod:`._read_text`), XLSX/XLSM, ODS and zipped
+shapefiles (:mod:`._read_zip`), XLS (OLE2), the workbooks' cells being read
+by python-calamine (:mod:`._read_sheets`), GeoJSON and shapefiles
 (:mod:`._read_geo`). This module
 opens the file — never through a symbolic link, never a directory or a
 device —, reads at most the size limit, and sends the bytes to the reader of
@@ -81,7 +82,11 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES, name: str | None = No
 
             return read_zip(data, path, name, max_bytes)
         if data.startswith(_OLE2):
-            raise _ole2_error(data, name, suffix)
+            if _ENCRYPTED in data or suffix in (".xlsx", ".xlsm"):
+                raise _encrypted_error(name)
+            from tdi_geo.importers._read_sheets import read_workbook
+
+            return read_workbook(data, path, name, "xls")
         if suffix in (".geojson", ".json"):
             from tdi_geo.importers._read_geo import read_geojson
 
@@ -152,16 +157,11 @@ def _check_size(size: int, name: str, max_bytes: int) -> None:
         raise ReadError(f"Fichier « {name} » vide (0 octet). Vérifiez que l'export s'est bien terminé.")
 
 
-def _ole2_error(data: bytes, name: str, suffix: str) -> ReadError:
-    if _ENCRYPTED in data or suffix in (".xlsx", ".xlsm"):
-        # Office wraps a password-protected .xlsx in an OLE2 file: it is not an old .xls.
-        return ReadError(
-            f"Classeur « {name} » protégé par un mot de passe (chiffré) : il ne peut pas être lu. Ouvrez-le, "
-            "retirez le mot de passe (Fichier > Informations > Protéger le classeur) et enregistrez-le en .xlsx."
-        )
+def _encrypted_error(name: str) -> ReadError:
+    # Office wraps a password-protected .xlsx in an OLE2 file: it is not an old .xls.
     return ReadError(
-        f"Fichier « {name} » au format Excel 97-2003 (.xls), non pris en charge : "
-        "enregistrez-le au format .xlsx ou CSV."
+        f"Classeur « {name} » protégé par un mot de passe (chiffré) : il ne peut pas être lu. Ouvrez-le, "
+        "retirez le mot de passe (Fichier > Informations > Protéger le classeur) et enregistrez-le en .xlsx."
     )
 
 

@@ -24,6 +24,7 @@ from tdi_geo.importers._grid import (
     ReadError,
     Sheet,
     cell_text,
+    check_cell_lengths,
     too_long,
     too_wide,
 )
@@ -83,7 +84,7 @@ def read_geojson(data: bytes, path: Path, name: str) -> RawFile:
             f"Fichier « {name} » illisible : JSON invalide ou structure GeoJSON absente (il faut un objet "
             "« FeatureCollection » avec des « features »). Vérifiez que l'export est complet."
         ) from None
-    return RawFile(path=path, format="geojson", sheets=[Sheet(grid=_grid(frame))])
+    return RawFile(path=path, format="geojson", sheets=[Sheet(grid=check_cell_lengths(_grid(frame), name))])
 
 
 def read_dbf(dbf: bytes, cpg: bytes | None, path: Path, name: str) -> RawFile:

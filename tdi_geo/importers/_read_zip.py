@@ -1,4 +1,4 @@
-"""Zip containers — XLSX workbooks and zipped shapefiles — opened without trusting them.
+"""Zip containers — XLSX and ODS workbooks, zipped shapefiles — opened without trusting them.
 
 Before anything is decompressed, the archive's declared sizes are added up
 and member names are checked (no ``../``, no absolute path). Python's
@@ -14,29 +14,15 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-import pandas as pd
-
-from tdi_geo.importers import _read_xlsx as xlsx
-from tdi_geo.importers._grid import (
-    ACCEPTED,
-    HEADER_SCAN_ROWS,
-    RawFile,
-    ReadError,
-    Sheet,
-    bounded_grid,
-    megabytes,
-)
+from tdi_geo.importers._grid import ACCEPTED, RawFile, ReadError, megabytes
 
 #: A zip may expand to at most this many times the file size limit (an XLSX
 #: is typically 5 to 10 times smaller than its XML; a shapefile barely shrinks).
 MAX_EXPANSION = 4
 #: Most members accepted in one archive (an XLSX has a few dozen).
 MAX_MEMBERS = 1000
-#: Most worksheets read in one workbook (each is scanned for a header).
-MAX_SHEETS = 50
-#: Largest shared-strings part: it is loaded whole before any row is read.
-#: The per-commune list's texts take about 2 MB; this is ten times more.
-MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+#: The media type an OpenDocument spreadsheet names in its ``mimetype`` member.
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _CHUNK = 1024 * 1024
 #: What reading a damaged member raises: bad CRC, truncated or invalid deflate data, unsupported
 #: compression, an encrypted member, bad XML or a bad number in a sheet.
@@ -96,72 +82,54 @@ def bounded_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -
 
 
 def read_zip(data: bytes, path: Path, name: str, max_bytes: int) -> RawFile:
-    """An XLSX workbook or a zip holding one shapefile."""
+    """An XLSX or ODS workbook, or a zip holding one shapefile."""
+    from tdi_geo.importers._read_sheets import check_parts, read_workbook
+
     archive = open_archive(data, name, max_bytes)
     with archive:
-        names = [i.filename for i in archive.infolist()]
-        if "xl/workbook.xml" in names:
-            _check_parts(archive, name)
-            return _read_xlsx(archive, data, path, name)
-        shapefiles = [i for i in archive.infolist() if i.filename.lower().endswith(".shp")]
-        if len(shapefiles) > 1:
-            raise ReadError(
-                f"L'archive « {name} » contient {len(shapefiles)} shapefiles : n'en mettez qu'un par archive."
-            )
-        if not shapefiles:
-            raise ReadError(
-                f"Format de fichier non pris en charge : l'archive « {name} » ne contient ni classeur XLSX "
-                f"ni shapefile. Formats acceptés : {ACCEPTED}."
-            )
-        stem = shapefiles[0].filename[:-4].lower()
-        parts = {i.filename[len(stem):].lower(): i for i in archive.infolist() if i.filename.lower().startswith(stem)}
-        if ".dbf" not in parts:
-            raise ReadError(
-                f"Archive « {name} » incomplète : le shapefile « {PurePosixPath(shapefiles[0].filename).name} » "
-                "n'a pas son fichier .dbf (les attributs). Ajoutez le .dbf (et le .cpg) à l'archive."
-            )
-        dbf = bounded_member(archive, parts[".dbf"], name)
-        cpg = bounded_member(archive, parts[".cpg"], name) if ".cpg" in parts else None
+        names = {i.filename for i in archive.infolist()}
+        workbook = "xlsx" if "xl/workbook.xml" in names else "ods" if _is_ods(archive, names) else None
+        if "xl/workbook.bin" in names:
+            raise ReadError(f"Classeur « {name} » au format binaire Excel (.xlsb), non pris en charge : "
+                            "enregistrez-le au format .xlsx ou CSV.")
+        if workbook:
+            check_parts(archive, name)
+        else:
+            dbf, cpg = _shapefile_parts(archive, name)
+    if workbook:
+        return read_workbook(data, path, name, workbook)
     from tdi_geo.importers._read_geo import read_dbf
 
     return read_dbf(dbf, cpg, path, name)
 
 
-# --- XLSX (the cells themselves are read by :mod:`._read_xlsx`) ------------------
-
-
-def _sheet_grid(workbook, member: str, name: str, limit: int | None) -> pd.DataFrame:
-    try:
-        return bounded_grid(xlsx.rows(workbook, member, name, limit), name)
-    except ZIP_FAILURES:
-        raise _damaged(name) from None
-
-
-def _whole_sheet(data: bytes, member: str, name: str) -> pd.DataFrame:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        workbook, _ = xlsx.open_workbook(archive, name)
-        return _sheet_grid(workbook, member, name, None)
-
-
-def _check_parts(archive: zipfile.ZipFile, name: str) -> None:
-    """Refuse a workbook whose shared strings or number of sheets would cost more than any real table."""
-    infos = archive.infolist()
-    strings = sum(i.file_size for i in infos if i.filename.lower() == "xl/sharedstrings.xml")
-    sheets = sum(1 for i in infos if i.filename.lower().startswith("xl/worksheets/sheet"))
-    if strings > MAX_SHARED_STRINGS_BYTES or sheets > MAX_SHEETS:
+def _shapefile_parts(archive: zipfile.ZipFile, name: str) -> tuple[bytes, bytes | None]:
+    """The ``.dbf`` and ``.cpg`` bytes of the archive's one shapefile."""
+    shapefiles = [i for i in archive.infolist() if i.filename.lower().endswith(".shp")]
+    if len(shapefiles) > 1:
         raise ReadError(
-            f"Classeur « {name} » refusé : {sheets} feuilles et {megabytes(strings)} de textes partagés "
-            f"(limites : {MAX_SHEETS} feuilles, {megabytes(MAX_SHARED_STRINGS_BYTES)} de textes). "
-            "Enregistrez la feuille utile seule, ou en CSV."
+            f"L'archive « {name} » contient {len(shapefiles)} shapefiles : n'en mettez qu'un par archive."
         )
+    if not shapefiles:
+        raise ReadError(
+            f"Format de fichier non pris en charge : l'archive « {name} » ne contient ni classeur (XLSX, ODS) "
+            f"ni shapefile. Formats acceptés : {ACCEPTED}."
+        )
+    stem = shapefiles[0].filename[:-4].lower()
+    parts = {i.filename[len(stem):].lower(): i for i in archive.infolist() if i.filename.lower().startswith(stem)}
+    if ".dbf" not in parts:
+        raise ReadError(
+            f"Archive « {name} » incomplète : le shapefile « {PurePosixPath(shapefiles[0].filename).name} » "
+            "n'a pas son fichier .dbf (les attributs). Ajoutez le .dbf (et le .cpg) à l'archive."
+        )
+    dbf = bounded_member(archive, parts[".dbf"], name)
+    cpg = bounded_member(archive, parts[".cpg"], name) if ".cpg" in parts else None
+    return dbf, cpg
 
 
-def _read_xlsx(archive: zipfile.ZipFile, data: bytes, path: Path, name: str) -> RawFile:
-    workbook, sheets = xlsx.open_workbook(archive, name)
-    if not sheets:
-        raise ReadError(f"Classeur « {name} » sans feuille de données (seulement des graphiques ?).")
-    return RawFile(path=path, format="xlsx", sheets=[
-        Sheet(grid=_sheet_grid(workbook, member, name, HEADER_SCAN_ROWS + 2), name=sheet, partial=True,
-              loader=(lambda m=member: _whole_sheet(data, m, name)))
-        for sheet, member in sheets
-    ])
+def _is_ods(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    """Whether the archive is an OpenDocument spreadsheet (its ``mimetype`` member says so)."""
+    if "content.xml" not in names or "mimetype" not in names:
+        return False
+    info = archive.getinfo("mimetype")
+    return info.file_size <= 100 and bounded_member(archive, info, "").strip() == ODS_MIMETYPE

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from tdi_geo.importers._columns import KINDS
+from tdi_geo.quoting import QUOTE_CHARS, shorten, shorten_quotes  # noqa: F401  (re-exported for the importers)
 
 #: How many examples a message lists before « et N autres ».
 LIST_LIMIT = 10

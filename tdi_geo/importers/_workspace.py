@@ -59,9 +59,12 @@ def editor_secret_ok(given: str | None, configured: str | None) -> bool:
     """Whether ``given`` is the configured editors' secret, compared in constant time.
 
     Always False when no secret is configured (nobody may publish from the
-    app then) or when nothing was given.
+    app then), when the configured one is refused (blank or too short, see
+    :func:`tdi_geo.importers._editor.secret_problem`) or when nothing was given.
     """
-    if not configured or not given:
+    from tdi_geo.importers._editor import secret_problem
+
+    if not configured or not given or secret_problem(configured):
         return False
     return hmac.compare_digest(str(given).encode("utf-8"), str(configured).encode("utf-8"))
 
@@ -128,10 +131,18 @@ def is_published(workspace: Path, dataset_dir: Path) -> bool:
 
 
 def _append_log(workspace: Path, record: dict) -> None:
+    # ASCII only: a name holding U+2028 or U+0085 stays inside its line, whatever splits the file later.
     with (workspace / PUBLICATIONS_LOG).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        fh.write(json.dumps(record, ensure_ascii=True, sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def append_event(workspace: Path, record: dict) -> None:
+    """Append ``record`` (with the time, UTC) to the workspace's publication log, under its lock."""
+    workspace = Path(workspace)
+    with _locked(workspace):
+        _append_log(workspace, {**record, "at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()})
 
 
 def _record(action: str, editor: str, dataset: str, previous: str, dataset_dir: Path | None) -> dict:
@@ -323,18 +334,38 @@ def list_datasets(workspace: Path, *, include_previews: bool = False) -> list[di
 
 
 def publication_log(workspace: Path) -> list[dict]:
-    """The publication records of a workspace, oldest first (unreadable lines skipped)."""
+    """The publication records of a workspace, oldest first (unreadable lines skipped).
+
+    Lines end with ``\\n`` only: ``str.splitlines`` would also cut at U+2028,
+    U+2029 or U+0085 inside a file name written by an older version, lose that
+    record, and with it the dataset's published state.
+    """
     try:
-        lines = (Path(workspace) / PUBLICATIONS_LOG).read_text(encoding="utf-8").splitlines()
+        lines = (Path(workspace) / PUBLICATIONS_LOG).read_bytes().decode("utf-8", errors="replace").split("\n")
     except OSError:
         return []
     records = []
     for line in lines:
+        if not line.strip():
+            continue
         try:
             records.append(json.loads(line))
         except ValueError:
             continue
     return records
+
+
+def safe_file_name(name: str) -> str:
+    r"""An uploaded file's name as stored: its last path part, without control, format or line/paragraph
+    separator characters (U+2028, U+2029, U+0085…), which could cut a line of a log or hide a part of it.
+
+    >>> safe_file_name("../statuts\u2028suite\x00.csv")
+    'statutssuite.csv'
+    """
+    import unicodedata
+
+    name = Path(str(name).replace("\\", "/")).name
+    return "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")).strip() or "fichier"
 
 
 def new_dataset_name(files: list[Path]) -> str:
