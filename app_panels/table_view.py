@@ -37,7 +37,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_panels import text
-from tdi_geo.summaries import table_csv_bytes, table_frame, table_xlsx_bytes
+from tdi_geo.summaries import table_frame
 
 TABLE_KEY = "tableau"
 _HANDLED = "_tdi_table_handled"
@@ -46,8 +46,7 @@ _HIGHLIGHT = "background-color: #fff3c4; font-weight: 600"
 #: How to use the table with the keyboard alone (the grid's real keys, see the module's docstring).
 KEYBOARD_HELP = ("Au clavier : Tab jusqu'au tableau (après les 4 boutons de sa barre d'outils), "
                  "flèches pour choisir une ligne, Maj+Espace pour la sélectionner (Entrée ne sélectionne pas). "
-                 "La liste « Territoire », à droite de la carte, choisit aussi un territoire au clavier.")
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                 "La liste « Territoire », sous la carte, choisit aussi un territoire au clavier.")
 
 
 def _rows(event) -> tuple[int, ...]:
@@ -85,8 +84,8 @@ def _highlight(table, selected_row: int | None):
     return table.style.apply(style, axis=1)
 
 
-def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=None) -> None:
-    """Draw the table of ``shown`` (the map's frame) with its CSV and Excel downloads.
+def render(shown, *, selected: str, table=None, arrow=None, ids=None) -> None:
+    """Draw the table of ``shown`` (the map's frame); its CSV and Excel files are in « Télécharger ▾ ».
 
     Parameters
     ----------
@@ -94,8 +93,6 @@ def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=
         The frame the map draws (view or comparison frame).
     selected : str
         The page's selected territory id ("" if none), highlighted.
-    file_stem : str
-        Name of the downloaded files, without extension (as the map's downloads).
     table : DataFrame, optional
         :func:`tdi_geo.summaries.table_frame` of ``shown`` when already built
         (the shared view model holds it); read-only.
@@ -130,13 +127,4 @@ def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=
                 "Population": st.column_config.NumberColumn(format="localized"),
             },
         )
-        row = st.container(horizontal=True, vertical_alignment="center")
-        row.download_button(
-            "Télécharger le tableau (CSV)", data=lambda: table_csv_bytes(table),
-            file_name=f"{file_stem}-tableau.csv", mime="text/csv", on_click="ignore", key="dl_table_csv",
-        )
-        row.download_button(
-            "Télécharger le tableau (Excel)", data=lambda: table_xlsx_bytes(table),
-            file_name=f"{file_stem}-tableau.xlsx", mime=_XLSX, on_click="ignore", key="dl_table_xlsx",
-        )
-        text.caption(f"{len(table)} territoires.", where=row)
+        text.caption(f"{len(table)} territoires. Le tableau se télécharge en CSV ou Excel par « Télécharger ▾ ».")

@@ -11,6 +11,7 @@ import html
 
 import pytest
 
+from app_panels.downloads import MENU_KEY
 from app_panels.regions_chart import CHART_KEY, EXPANDER_KEY, MEASURE_KEY
 from app_panels.table_view import TABLE_KEY
 from tdi_geo import export
@@ -38,7 +39,8 @@ def test_the_table_of_a_region_holds_the_territories_of_the_map_and_of_the_downl
     expected = table_frame(view)
     assert table["Financements (€)"].tolist() == expected["Financements (€)"].tolist()
     assert table["Statut"].tolist() == expected["Statut"].tolist()
-    labels = [b.label for b in at.get("download_button")]
+    at.session_state[MENU_KEY] = True  # the « Télécharger ▾ » menu, opened
+    labels = [b.label for b in at.run().get("download_button")]
     assert "Télécharger le tableau (CSV)" in labels and "Télécharger le tableau (Excel)" in labels
 
 

@@ -226,7 +226,7 @@ export default function (component) {
         box.setAttribute("aria-label", MAP_LABEL);
         parentElement.appendChild(box);
     }
-    box.style.height = data.height + "px";
+    if (data.height) { box.style.height = data.height + "px"; }  // else tdi_map.css sizes it to the screen
     const cleanup = () => {
         if (box.tdiMap) { box.tdiMap.remove(); box.tdiMap = null; box.tdiLayer = null; box.tdiSelection = null; }
     };
