@@ -40,7 +40,9 @@ def _links(sources: str) -> str:
 def header_html(row: pd.Series, territory: dict | pd.Series | None) -> str:
     """Escaped HTML of the panel header: name, région, provenance, sources."""
     esc = html.escape
-    lines = [f'<h3 style="margin:0 0 .2em 0">{esc(str(row["name"]))}</h3>']
+    # .tdi-detail[data-tdi-id]: the map scrolls it into view after a tap (tdi_map.js).
+    lines = [f'<div class="tdi-detail" data-tdi-id="{esc(str(row["id"]), quote=True)}">',
+             f'<h3 style="margin:0 0 .2em 0">{esc(str(row["name"]))}</h3>']
     lines.append(f"<div>{esc(str(row.get('region_name') or row.get('region') or ''))}</div>")
     if bool(row.get("illustrative")):
         lines.append(
@@ -56,7 +58,7 @@ def header_html(row: pd.Series, territory: dict | pd.Series | None) -> str:
         lines.append("<div><i>Périmètre partiel : seuls les membres connus sont dessinés.</i></div>")
     if territory is not None and territory.get("note"):
         lines.append(f"<div><small>{esc(str(territory['note']))}</small></div>")
-    return "".join(lines)
+    return "".join(lines) + "</div>"
 
 
 def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str | None) -> None:

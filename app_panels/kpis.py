@@ -15,7 +15,7 @@ _SHARES = {"engaged_share", "finalising_share"}
 _EUROS = {"state_operators_eur", "territoires_innovation_eur"}
 #: One row on a wide page (as many columns as figures), three or four columns on a phone;
 #: text at 4.9:1 or more on white.
-_CSS = (".tdi-kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(7.2rem,1fr));gap:.3rem .9rem;"
+_CSS = (".tdi-kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(5.6rem,1fr));gap:.3rem .7rem;"
         "margin:.25rem 0 .2rem 0 !important;padding:0 !important}.tdi-kpis dd{margin-left:0}"
         ".tdi-kpi{min-width:0;display:flex;flex-direction:column}"
         ".tdi-kpi dt{font-size:.78rem;line-height:1.2;color:#31333f;margin:0}"

@@ -179,8 +179,9 @@ def _legend_handles(legend: dict):
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=c, edgecolor=_OUTLINE, linewidth=0.5, label=label) for c, label in legend["items"]]
-    color, label = legend["no_data"]
-    handles.append(Patch(facecolor=color, edgecolor=_OUTLINE, linewidth=0.5, label=label))
+    if legend.get("no_data"):  # a comparison has none: every territory has its change
+        color, label = legend["no_data"]
+        handles.append(Patch(facecolor=color, edgecolor=_OUTLINE, linewidth=0.5, label=label))
     if legend["illustrative"]:
         handles.append(Patch(facecolor="white", edgecolor=_HATCH_COLOR, hatch=_HATCH, linestyle="--",
                              linewidth=0.8, label=f"{mapping.ILLUSTRATIVE_LABEL}\n(hachuré, contour pointillé)"))

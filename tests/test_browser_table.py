@@ -161,8 +161,9 @@ def test_a_keyboard_user_tabs_to_the_table_and_selects_a_row_with_shift_space(pa
     _wait_table(page, view)
     page.get_by_text("Maj+Espace pour la sélectionner").wait_for(timeout=TIMEOUT_MS)  # the page says how
     stops = _tab_until(page, CANVAS)
-    # The grid's toolbar comes first, as the caption says: « après les 4 boutons de sa barre d'outils ».
-    assert stops[-4:] == ["Show/hide columns", "Download as CSV", "Search", "Fullscreen"]
+    # The grid's toolbar comes first, as the caption says: « après les 4 boutons de sa barre d'outils »
+    # (Streamlit's English names, translated by app_panels/page_shell.py).
+    assert stops[-4:] == ["Afficher ou masquer des colonnes", "Télécharger en CSV", "Rechercher", "Plein écran"]
     page.keyboard.press("ArrowDown")
     row = _focused_row(page, view)
     for _ in range(2):  # each arrow moves the focus one row down
@@ -189,10 +190,11 @@ def test_tab_leaves_the_table_after_its_last_column(page, app_url, prog):
     # Inside the grid Tab walks the row's cells; it must then leave (no keyboard trap).
     for _ in range(30):
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.tagName === 'BUTTON' && "
+        if page.evaluate("() => !!document.activeElement && document.activeElement !== document.body && "
                          "!document.activeElement.closest('[data-testid=\"stDataFrame\"]')"):
             break
-    assert page.evaluate("document.activeElement.textContent") == "Télécharger le tableau (CSV)"
+    # The next stop after the table: « Régions comparées » (the table's files are in « Télécharger ▾ »).
+    assert "Régions comparées" in page.evaluate("document.activeElement.textContent")
 
 
 def test_the_territory_list_is_a_keyboard_path_to_the_detail(page, app_url, prog):
