@@ -9,6 +9,13 @@
 (() => {
     "use strict";
     document.documentElement.lang = "fr";
+    // Streamlit asks for its icon font (Material Symbols, 374 kB) as it boots, whether or not
+    // an icon is shown; the first screen shows none (page_shell.css), so the font is left to
+    // load when an icon first appears (the browser fetches it then, for the icon's text).
+    if (document.fonts && document.fonts.load) {
+        const load = document.fonts.load.bind(document.fonts);
+        document.fonts.load = (font, text) => (/Material Symbols/.test(String(font)) ? Promise.resolve([]) : load(font, text));
+    }
     const source = document.getElementById("tdi-fr-strings");
     if (!source) { return; }
     const table = JSON.parse(source.textContent);

@@ -22,7 +22,12 @@ served:
   and never inside our own elements (map, HTML blocks, Markdown), so no text
   from the data is ever touched;
 - ``page_shell.css`` (the page's layout: map first, the « Filtres » button,
-  compact widths) comes with them, so the first paint already has it.
+  compact widths) comes with them, so the first paint already has it;
+- the preload of Streamlit's Source Sans font is dropped: the theme uses the
+  system's sans-serif (``.streamlit/config.toml``), so those 170 kB would be
+  fetched for nothing. The icons Streamlit draws with its Material Symbols
+  font (374 kB) on the first screen are replaced by text glyphs in
+  ``page_shell.css``: the font is fetched only when a later part needs it.
 
 Nothing from a request or from the data reaches this HTML: the inserted
 block is built once, from the constants below and the two files beside this
@@ -153,6 +158,8 @@ def head_html() -> bytes:
 
 _LANG = re.compile(rb"<html\s+lang=\"en\"\s*>")
 _TITLE = re.compile(rb"<title>Streamlit</title>")
+#: Streamlit's preload of its body font (unused: the theme's font is the system's).
+_FONT_PRELOAD = re.compile(rb'<link\s+rel="preload"\s+href="[^"]*SourceSans[^"]*"[^>]*>', re.S)
 
 
 def french_page(body: bytes) -> bytes:
@@ -170,6 +177,7 @@ def french_page(body: bytes) -> bytes:
         return body
     body = _LANG.sub(b'<html lang="fr">', body, count=1)
     body = _TITLE.sub(f"<title>{PAGE_TITLE}</title>".encode("utf-8"), body, count=1)
+    body = _FONT_PRELOAD.sub(b"", body)
     return body.replace(b"</head>", head_html() + b"</head>", 1)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -64,8 +63,10 @@ def _axis_format(measure: str) -> str:
     return ",.0f"
 
 
-def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str]) -> alt.LayerChart:
-    """The Altair chart of :func:`tdi_geo.summaries.region_parts` rows and a national reference."""
+def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str]):
+    """The Altair chart (``alt.LayerChart``) of :func:`tdi_geo.summaries.region_parts` rows and a national reference."""
+    import altair as alt  # only when a visitor opens « Régions comparées »
+
     info = REGION_MEASURES[measure]
     order = parts.drop_duplicates("region").sort_values("rank")["region_name"].tolist()
     colours = parts.drop_duplicates("part")[["part", "color"]]

@@ -195,7 +195,7 @@ def zoom_bounds(model: ViewModel, territory_id: str) -> list | None:
     return [[south, west], [north, east]]
 
 
-def warm_up(prog: Programme, indicators: tuple[str, ...] = ("status", "projects")) -> int:
+def warm_up(prog: Programme, indicators: tuple[str, ...] = ("status", "projects"), pause: float = 0.02) -> int:
     """Build the opening views of every version before the first visitor comes; return how many.
 
     A server calls this once at start-up (``serve.py``, in a background
@@ -203,12 +203,24 @@ def warm_up(prog: Programme, indicators: tuple[str, ...] = ("status", "projects"
     view per indicator given, and the classification library (imported by
     the first numeric map) are then ready, and the first visitors do not pay
     for them. Bounded: versions × indicators views.
+
+    The page's opening view comes first (a visitor arriving meanwhile waits
+    for that one build instead of making it again), and the thread sleeps
+    ``pause`` seconds between two views, so a visitor's run gets the
+    interpreter instead of queueing behind the whole warm-up.
     """
+    import time
+
+    from tdi_geo.programme import default_date
+
+    opening = default_date(prog)
+    dates = sorted(prog.versions["date"].astype(str), key=lambda d: (d != opening, d))
     built = 0
-    for date in prog.versions["date"].astype(str):
-        for indicator in indicators:
+    for indicator in indicators:
+        for date in dates:
             view_model(prog, state_key({"date": date, "regions": [], "pillar": None, "statuses": [],
                                         "fragile_only": False, "documented_only": False,
                                         "indicator": indicator, "scheme": "quantiles", "date_from": None}))
             built += 1
+            time.sleep(pause)
     return built

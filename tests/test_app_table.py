@@ -13,6 +13,7 @@ import pytest
 
 from app_panels.downloads import MENU_KEY
 from app_panels.regions_chart import CHART_KEY, EXPANDER_KEY, MEASURE_KEY
+from app_panels.table_view import EXPANDER_KEY as TABLE_EXPANDER_KEY
 from app_panels.table_view import TABLE_KEY
 from tdi_geo import export
 from tdi_geo.indicators import build_view
@@ -22,6 +23,9 @@ from tdi_geo.summaries import REGION_MEASURES, table_frame
 
 
 def _table(at):
+    if not (TABLE_EXPANDER_KEY in at.session_state and at.session_state[TABLE_EXPANDER_KEY]):
+        at.session_state[TABLE_EXPANDER_KEY] = True  # the reader opens the table (lazy: no grid until then)
+        at.run()
     tables = [d for d in at.dataframe if d.key == TABLE_KEY]
     assert len(tables) == 1
     return tables[0].value
@@ -63,13 +67,20 @@ def test_selecting_a_row_selects_the_territory_and_a_map_choice_is_not_undone(ap
     assert at.selectbox(key="w_territory").value == ids[2]
 
 
+def test_the_table_is_drawn_only_once_opened(app):
+    at = app(region="53")
+    assert [d for d in at.dataframe if d.key == TABLE_KEY] == [], "closed, the grid costs the page nothing"
+    assert len(_table(at)) == 8
+
+
 def test_the_table_tells_keyboard_users_which_keys_select_a_row(app):
     at = app(region="53")
+    _table(at)
     captions = html.unescape(" ".join(h.value for h in at.html if 'class="tdi-caption"' in h.value))
     # The grid's real keys (Shift+Space selects; Enter does not), and the other keyboard path.
     assert "Maj+Espace pour la sélectionner" in captions and "Entrée ne sélectionne pas" in captions
     assert "La liste « Territoire »" in captions
-    assert "8 territoires." in captions
+    assert "8 territoires : ceux de la carte" in captions
 
 
 def test_clicking_a_region_bar_filters_the_map(app, prog):

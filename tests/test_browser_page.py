@@ -62,6 +62,7 @@ def test_no_english_word_on_the_map_tab_nor_the_import_tab(browser, app_url, wid
         page.set_viewport_size({"width": width, "height": height})
         _open(page, app_url)
         assert page.evaluate("document.documentElement.lang") == "fr"
+        page.get_by_text("Tableau des territoires de la vue").click()
         grid = page.locator('[data-testid="stDataFrame"]').first
         grid.scroll_into_view_if_needed()
         grid.hover()  # the grid's toolbar (« Show/hide columns », « Fullscreen »…) appears on hover

@@ -37,7 +37,13 @@ def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> 
                 raise
 
 
+def _open_table(page):
+    """The reader opens « Tableau des territoires de la vue » (a lazy expander: no grid until then)."""
+    page.get_by_text("Tableau des territoires de la vue").click()
+
+
 def _grid(page):
+    _open_table(page)
     grid = page.locator(GRID).first
     grid.wait_for(timeout=TIMEOUT_MS)
     grid.scroll_into_view_if_needed()
