@@ -47,21 +47,21 @@ EXPANDER_KEY = "tableau_ouvert"
 #: Rows drawn before the grid scrolls; each row is tall enough for a long name on two lines.
 MAX_ROWS_SHOWN, ROW_HEIGHT = 16, 44
 #: Short headers that fit 1440 px without a horizontal scroll, each with its full name as a
-#: tooltip; French number formats. (The identifier stays in the data, not on screen.)
+#: tooltip; numbers in the reader's own format (French in a French browser). (The identifier stays in the data, not on screen.)
 COLUMNS = {
-    "Territoire": st.column_config.TextColumn("Territoire", width=240),
-    "Région": st.column_config.TextColumn("Région", width=130),
-    "Statut": st.column_config.TextColumn("Statut", width=150, help="Statut d'engagement"),
-    "Projets": st.column_config.NumberColumn("Projets", width=64, help="Nombre de projets"),
+    "Territoire": st.column_config.TextColumn("Territoire", width=200),
+    "Région": st.column_config.TextColumn("Région", width=120),
+    "Statut": st.column_config.TextColumn("Statut", width=130, help="Statut d'engagement"),
+    "Projets": st.column_config.NumberColumn("Projets", width=60, help="Nombre de projets"),
     "Projets avec engagement de l'État": st.column_config.NumberColumn(
-        "dont État", width=70, help="Projets avec engagement de l'État"),
+        "dont État", width=64, help="Projets avec engagement de l'État"),
     "Financements (€)": st.column_config.NumberColumn(
-        "Fin. (€)", width=100, format="localized", help="Financements mobilisés (€)"),
+        "Fin. (€)", width=90, format="localized", help="Financements mobilisés (€)"),
     "Financements par habitant (€/hab.)": st.column_config.NumberColumn(
-        "€/hab.", width=64, format="%.2f", help="Financements par habitant (€/hab.)"),
-    "Population": st.column_config.NumberColumn("Pop.", width=90, format="localized", help="Population"),
-    "Nombre d'EPCI": st.column_config.NumberColumn("EPCI", width=50, help="Nombre d'EPCI membres"),
-    "Provenance": st.column_config.TextColumn("Provenance", width=110),
+        "€/hab.", width=60, format="localized", help="Financements par habitant (€/hab.)"),
+    "Population": st.column_config.NumberColumn("Pop.", width=84, format="localized", help="Population"),
+    "Nombre d'EPCI": st.column_config.NumberColumn("EPCI", width=46, help="Nombre d'EPCI membres"),
+    "Provenance": st.column_config.TextColumn("Provenance", width=100),
     "Évolution": st.column_config.TextColumn("Évolution", width=100, help="Évolution du périmètre"),
 }
 #: How to use the table with the keyboard alone (the grid's real keys, see the module's docstring).

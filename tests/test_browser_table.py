@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 90_000
 GRID = '[data-testid="stDataFrame"]'
-ROW_HEIGHT = 35  # Streamlit's data grid: header and rows are 35 px high
+from app_panels.table_view import ROW_HEIGHT  # the page sets the grid's row height (header and rows)
 
 
 def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> None:
