@@ -14,19 +14,21 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_panels import chronology, detail, kpis, map_view, regions_chart, search_box, sidebar, table_view, text, url_state
+from app_panels import (chronology, detail, downloads, kpis, map_view, regions_chart, search_box, sidebar, table_view,
+                        text, url_state)
 from app_panels.import_panel import configured_editor_secret, render_import_panel, session_preview
-from tdi_geo import assets, export, export_formats, mapping, print_map, reference, view_params
+from tdi_geo import assets, mapping, reference
+from tdi_geo.mapping.titles import data_note, view_title
 from tdi_geo.importers import current_dataset
 from tdi_geo.programme import (
     DATASET_ENV, dataset_summary, default_date, load_programme, tracking_until, version_dates, versions_table,
 )
+from tdi_geo.perimeters import diff_item_text
 from tdi_geo.view_model import selection_outline, state_key, view_model, zoom_bounds
 
 APP_ROOT = Path(__file__).resolve().parent
 IMPORT_WORKSPACE = Path(os.environ.get("TDI_GEO_WORKSPACE", APP_ROOT / "data" / "imports"))
 MAP_KEY = "carte"
-MAP_HEIGHT = 640
 
 st.set_page_config(page_title="Territoires d'industrie — carte nationale", layout="wide")
 
@@ -35,11 +37,6 @@ st.set_page_config(page_title="Territoires d'industrie — carte nationale", lay
 # drawn in the page, loads it by a URL relative to the page.
 _LEAFLET_FILES = components.declare_component("tdi_geo_leaflet", path=str(assets.leaflet_dir()))
 ASSET_BASE = f"./component/{_LEAFLET_FILES.name}"
-
-
-def _export_view(prog, state: dict):
-    """The current view at ``fine`` resolution, built when a download is clicked (as the HTTP routes build it)."""
-    return view_params.state_view(prog, state, resolution="fine")
 
 
 # --- dataset -------------------------------------------------------------------
@@ -92,27 +89,13 @@ if prog is None:
     st.stop()
 
 with tab_map:
-    st.title("Territoires d'industrie")
     for message in url_warnings:
         text.notice(message, "warning")
-
-    reference_info = reference.provenance()
-    row = next(r for r in versions if r["date"] == state["date"])
     shown_data = dataset_summary(prog)
     if shown_data["preview"]:
         text.notice(f"Aperçu privé : vous seul·e voyez le jeu importé « {shown_data['name']} » "
                     f"({', '.join(shown_data['files']) or 'sans fichier'}), tant qu'un éditeur ne l'a pas publié. "
                     "Onglet « Importer » pour l'abandonner ou le publier.", "warning")
-    kind = "aperçu privé" if shown_data["preview"] else ("données embarquées" if shown_data["embedded"] else "publié")
-    text.caption(
-        f"Périmètre au {mapping.format_date(state['date'])} : {row['territories']} territoires, dont "
-        f"{row['documented']} documentés (composition et date d'une source publique), {row['inferred']} inférés "
-        f"(composition d'une source, date ou présence déduite) et {row['illustrative']} illustratifs "
-        f"(présence ou composition sans source, contour pointillé). "
-        f"Jeu de données : « {shown_data['name']} » ({kind}, dernière version au "
-        f"{mapping.format_date(shown_data['version'])}). "
-        f"Référentiel géographique : {reference_info['source']}, COG {reference_info['cog_year']}."
-    )
 
     # Everything that depends only on (dataset, view state) is computed once for
     # every session (tdi_geo.view_model): a rerun for a view already seen costs a lookup.
@@ -126,17 +109,22 @@ with tab_map:
             st.stop()
     shown = model.shown
 
-    # The map goes first: its message reaches the browser before the KPIs' and
-    # the sidebar's, so it is drawn while their code loads.
-    kpi_box = st.container()
+    # The page, top to bottom: what the map shows (one line), the map, the chosen
+    # territory's detail right under it, the tools (territory list, search, downloads),
+    # the figures, then the table, the régions and the chronology. The boxes are laid
+    # out first and filled in the order the data needs (the search picks the territory
+    # the map outlines).
+    title_box, map_box, detail_box = st.container(), st.container(), st.container()
+    list_col, search_col, menu_col = st.columns([0.34, 0.5, 0.16], vertical_alignment="bottom")
 
     # Territory: URL/selectbox value, replaced by a search pick or a click on the map (one-run triggers).
     ids = model.names
-    found = search_box.render(prog, state["date"])
+    with search_col:
+        found = search_box.render(prog, state["date"])
     zoom_to = None
     if found:
         if found["sentence"]:
-            text.notice(found["sentence"], "info")
+            text.notice(found["sentence"], "info", where=detail_box)
         pick = (found["kind"], found["key"], state["date"])
         if st.session_state.get("_tdi_last_pick") != pick and found["territory"] in ids:
             st.session_state["_tdi_last_pick"] = pick
@@ -145,7 +133,7 @@ with tab_map:
             zoom_to = found["territory"]
         elif found["territory"]:
             text.notice("Ce territoire n'est pas dans la vue : changez les filtres (région, pilier, statut) pour le voir.",
-                        "warning")
+                        "warning", where=detail_box)
     clicked = (st.session_state.get(MAP_KEY) or {}).get("click")
     if clicked:
         hit = mapping.territory_at(model.display, clicked["lat"], clicked["lng"])
@@ -155,11 +143,11 @@ with tab_map:
     selected = st.session_state.get(sidebar.TERRITORY_KEY)
     if selected and selected not in ids:
         text.notice(f"Le territoire « {selected} » n'est pas dans la vue (date ou filtres) : "
-                    "aucun territoire sélectionné.", "warning")
+                    "aucun territoire sélectionné.", "warning", where=title_box)
         st.session_state[sidebar.TERRITORY_KEY] = selected = ""
 
-    map_col, side_col = st.columns([0.68, 0.32], gap="medium")
-    with map_col:
+    text.heading(f"Territoires d'industrie : {view_title(state, shown, regions)}", where=title_box)
+    with map_box:
         if shown.empty:
             st.info("Aucun territoire ne correspond à ces filtres.")
         fit = None
@@ -168,70 +156,38 @@ with tab_map:
                    "bounds": zoom_bounds(model, zoom_to)}
         outline = selection_outline(model, selected) if selected else None
         map_view.render(model.layer, model.layer_key, selection=(selected, outline) if outline else None, fit=fit,
-                        tiles=state["tiles"], asset_base=ASSET_BASE, height=MAP_HEIGHT, key=MAP_KEY)
-        # Right after the map: the frontend shows nothing of a run until the code of
-        # every element type in it has loaded, so the metrics' modules must be asked
-        # for in the same round as the widgets', not after the sidebar.
-        if model.kpis is not None:
-            with kpi_box:
-                kpis.render(model.kpis, model.figures,
-                            filtered=len(model.view) != row["territories"] or bool(state["pillar"]),
-                            date_label=mapping.format_date(state["date"]),
-                            tracked_until=mapping.format_date(tracked_until) if tracked_until else "")
-        stem = view_params.file_stem(state)  # the HTTP routes name their files the same way
-        downloads = st.container(horizontal=True, vertical_alignment="center")
-        downloads.download_button(
-            "Télécharger GeoJSON", data=lambda: export.geojson_bytes(_export_view(prog, state)),
-            file_name=f"{stem}.geojson",
-            mime="application/geo+json", on_click="ignore", key="dl_geojson",
-        )
-        downloads.download_button(
-            "Télécharger CSV", data=lambda: export.csv_bytes(_export_view(prog, state)), file_name=f"{stem}.csv",
-            mime="text/csv", on_click="ignore", key="dl_csv",
-        )
-        for label, ext, mime, writer in (
-            ("GeoPackage", "gpkg", "application/geopackage+sqlite3", export_formats.gpkg_bytes),
-            ("Excel", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export_formats.xlsx_bytes),
-            ("Shapefile (zip)", "zip", "application/zip", export_formats.shapefile_zip_bytes),
-        ):
-            downloads.download_button(
-                f"Télécharger {label}", data=lambda writer=writer: writer(_export_view(prog, state)),
-                file_name=f"{stem}.{ext}", mime=mime, on_click="ignore", key=f"dl_{ext}",
-            )
-        downloads.download_button(
-            "Télécharger la carte (HTML)", data=lambda: export.html_bytes(shown, state["indicator"], state["scheme"]),
-            file_name=f"{stem}.html", mime="text/html", on_click="ignore", key="dl_html",
-            help="Une page autonome (Leaflet inclus) qui s'ouvre sans réseau et s'intègre dans un site par une iframe.",
-        )
-        for ext, mime in (("png", "image/png"), ("pdf", "application/pdf")):
-            downloads.download_button(
-                f"Télécharger l'image ({ext.upper()})",
-                data=lambda ext=ext: print_map.WRITERS[ext](
-                    shown, state["indicator"], state["scheme"], source=print_map.version_source(prog, state["date"])
-                ),
-                file_name=f"{stem}.{ext}", mime=mime, on_click="ignore", key=f"dl_{ext}",
-                help="La carte de la vue sur une page A4 paysage : titre, légende, DROM, échelle et sources.",
-            )
-        text.caption(f"{len(shown)} territoires dans la vue, exportés tels qu'affichés (contours à 100 m, "
-                     "coordonnées WGS84 réelles).", where=downloads)
-        if model.diff is not None:
-            for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié")):
-                names = [item["name"] for item in model.diff[kind] if item["id"] in ids]
-                text.caption(", ".join(names) if names else "aucun", bold_prefix=f"{title} ({len(names)}) :")
-
-    with side_col:
+                        tiles=state["tiles"], asset_base=ASSET_BASE, key=MAP_KEY)
+    with list_col:
         territory = st.selectbox(
             "Territoire", ["", *model.options], key=sidebar.TERRITORY_KEY,
-            format_func=lambda i: model.names.get(i, "Choisir un territoire (ou cliquer sur la carte)"),
+            format_func=lambda i: model.names.get(i, "Choisir un territoire (ou toucher la carte)"),
         )
-        if territory:
+    with menu_col:
+        downloads.render(prog, state, shown, model.table)
+    if territory:
+        with detail_box:
             detail.render(prog, shown, territory, state["date"], None if state["date_from"] else state["pillar"])
-    chronology.render(prog)  # below the map, drawn only when opened
 
-    # Below the map: its text alternative (the same rows), then the régions compared (all régions, other filters).
-    table_view.render(shown, selected=territory, file_stem=view_params.file_stem(state), table=model.table,
+    row = next(r for r in versions if r["date"] == state["date"])
+    if model.kpis is not None:
+        kpis.render(model.kpis, model.figures,
+                    filtered=len(model.view) != row["territories"] or bool(state["pillar"]),
+                    date_label=mapping.format_date(state["date"]),
+                    tracked_until=mapping.format_date(tracked_until) if tracked_until else "")
+    if model.diff is not None:
+        for kind, title in (("added", "Ajoutés"), ("removed", "Retirés"), ("changed", "Périmètre modifié"),
+                            ("renamed", "Renommés")):
+            items = [item for item in model.diff[kind] if item["id"] in ids]
+            names = [diff_item_text(kind, item) for item in items]
+            text.caption(", ".join(names) if names else "aucun", bold_prefix=f"{title} ({len(names)}) :")
+    text.caption(data_note(shown_data, reference.provenance()))
+
+    # Below: the map's text alternative (the same rows), the régions compared (all régions,
+    # other filters), the chronology (drawn only when opened).
+    table_view.render(shown, selected=territory, table=model.table,
                       arrow=model.table_arrow, ids=model.ids)
     regions_chart.render(prog, state_key({**state, "regions": [], "date_from": None}), chosen_regions=state["regions"])
+    chronology.render(prog)
 
 # The widgets must agree with the state read before them; if a widget repaired
 # its value, draw again once (never in a loop).

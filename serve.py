@@ -49,6 +49,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
+from app_panels.page_shell import FrenchPage  # lang="fr", Streamlit's strings in French, the page's CSS
 from tdi_geo.http_downloads import download_routes
 from tdi_geo.http_encoding import accepts_gzip  # one reading of Accept-Encoding for every door
 from tdi_geo.ogc import routes as ogc_routes
@@ -292,6 +293,7 @@ async def lifespan(_app):
 app = st.App(
     str(APP_SCRIPT),
     lifespan=lifespan,
-    middleware=[*([] if BEHIND_PROXY else [Middleware(StaticGzipCache)]), Middleware(PreloadHints)],
+    middleware=[*([] if BEHIND_PROXY else [Middleware(StaticGzipCache)]), Middleware(PreloadHints),
+                Middleware(FrenchPage)],
     routes=[*download_routes(APP_SCRIPT.parent / "data" / "imports"), *ogc_routes],
 )

@@ -15,7 +15,8 @@ import streamlit as st
 from app_panels import text
 
 from tdi_geo.indicators import INDICATORS
-from tdi_geo.mapping.fmt import format_euros, format_number, format_value
+from tdi_geo.mapping.fmt import format_date, format_euros, format_number, format_value
+from tdi_geo.mapping.titles import source_items
 from tdi_geo.perimeters import territory_members
 from tdi_geo.programme import BASES, PILLARS, PROVENANCES, STATUSES, projects_at, territory_record
 
@@ -26,21 +27,30 @@ _BADGE = (
 
 
 def _links(sources: str) -> str:
-    """Escaped HTML links for `` ; ``-separated sources (only http(s) become links)."""
+    """Escaped HTML of `` ; ``-separated sources: a URL as a link named by its publisher, other text as is.
+
+    Examples
+    --------
+    >>> _links("Communiqué (geodata/sources/x.txt) ; https://www.example.org/a?b=<c>")
+    'Communiqué ; <a href="https://www.example.org/a?b=&lt;c&gt;" title="https://www.example.org/a?b=&lt;c&gt;" target="_blank" rel="noopener noreferrer">example.org</a>'
+    """
     parts = []
-    for item in [s.strip() for s in str(sources or "").split(" ; ") if s.strip()]:
-        if item.startswith(("http://", "https://")):
-            url = html.escape(item, quote=True)
-            parts.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer">{url}</a>')
+    for item in source_items(sources):
+        if item["url"] and item["url"].lower().startswith(("http://", "https://")):
+            url = html.escape(item["url"], quote=True)
+            parts.append(f'<a href="{url}" title="{url}" target="_blank" rel="noopener noreferrer">'
+                         f'{html.escape(item["title"])}</a>')
         else:
-            parts.append(html.escape(item))
-    return "<br>".join(parts)
+            parts.append(html.escape(item["title"]))
+    return " ; ".join(parts)
 
 
 def header_html(row: pd.Series, territory: dict | pd.Series | None) -> str:
     """Escaped HTML of the panel header: name, région, provenance, sources."""
     esc = html.escape
-    lines = [f'<h3 style="margin:0 0 .2em 0">{esc(str(row["name"]))}</h3>']
+    # .tdi-detail[data-tdi-id]: the map scrolls it into view after a tap (tdi_map.js).
+    lines = [f'<div class="tdi-detail" data-tdi-id="{esc(str(row["id"]), quote=True)}">',
+             f'<h3 style="margin:0 0 .2em 0">{esc(str(row["name"]))}</h3>']
     lines.append(f"<div>{esc(str(row.get('region_name') or row.get('region') or ''))}</div>")
     if bool(row.get("illustrative")):
         lines.append(
@@ -60,7 +70,7 @@ def header_html(row: pd.Series, territory: dict | pd.Series | None) -> str:
         lines.append("<div><i>Périmètre partiel : seuls les membres connus sont dessinés.</i></div>")
     if territory is not None and territory.get("note"):
         lines.append(f"<div><small>{esc(str(territory['note']))}</small></div>")
-    return "".join(lines)
+    return "".join(lines) + "</div>"
 
 
 def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str | None) -> None:
@@ -105,11 +115,11 @@ def render(prog, view: pd.DataFrame, territory_id: str, date: str, pillar: str |
     else:
         st.dataframe(
             pd.DataFrame({
-                "Date": events["date"],
+                "Date": events["date"].map(format_date),
                 "Statut": events["status"].map(lambda s: STATUSES.get(s, s)),
                 "Fragile": events["fragile"].map({True: "oui", False: "non"}),
                 "Provenance": events["provenance"].map(lambda p: PROVENANCES.get(p, p)),
-                "Source": events["source"],
+                "Source": events["source"].map(lambda t: " ; ".join(i["title"] for i in source_items(t))),
             }),
             hide_index=True,
             width="stretch",

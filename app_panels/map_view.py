@@ -56,7 +56,7 @@ def _once(key: str, value: dict, sent: list[str], missing: list) -> dict | None:
 
 
 def render(layer: dict, layer_key: str, *, selection: tuple[str, list] | None, fit: dict | None,
-           tiles: bool, asset_base: str, height: int, key: str):
+           tiles: bool, asset_base: str, key: str):
     """Draw the map; return this run's click or None.
 
     Parameters
@@ -75,7 +75,6 @@ def render(layer: dict, layer_key: str, *, selection: tuple[str, list] | None, f
     result = _MAP(
         key=key,
         data={
-            "height": height,
             "leaflet_js": f"{asset_base}/leaflet.js",
             "leaflet_css": f"{asset_base}/leaflet.css",
             "base_key": base_key,
@@ -85,7 +84,6 @@ def render(layer: dict, layer_key: str, *, selection: tuple[str, list] | None, f
             "selection": {"id": selection[0], "parts": selection[1], "style": SELECTED_STYLE} if selection else None,
             "fit": fit,
         },
-        height=height,
         on_click_change=lambda: None,
         on_missing_change=lambda: None,
     )

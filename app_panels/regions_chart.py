@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -64,8 +63,20 @@ def _axis_format(measure: str) -> str:
     return ",.0f"
 
 
-def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str]) -> alt.LayerChart:
-    """The Altair chart of :func:`tdi_geo.summaries.region_parts` rows and a national reference."""
+def _axis_title(info: dict) -> str:
+    """« Nombre de territoires », « Financements (€) »: the unit only when the label does not already say it.
+
+    >>> _axis_title({"label": "Nombre de territoires", "unit": "territoires"}), _axis_title({"label": "Financements", "unit": "€"})
+    ('Nombre de territoires', 'Financements (€)')
+    """
+    unit = str(info.get("unit") or "")
+    return info["label"] if not unit or unit.lower() in info["label"].lower() else f"{info['label']} ({unit})"
+
+
+def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str]):
+    """The Altair chart (``alt.LayerChart``) of :func:`tdi_geo.summaries.region_parts` rows and a national reference."""
+    import altair as alt  # only when a visitor opens « Régions comparées »
+
     info = REGION_MEASURES[measure]
     order = parts.drop_duplicates("region").sort_values("rank")["region_name"].tolist()
     colours = parts.drop_duplicates("part")[["part", "color"]]
@@ -77,7 +88,7 @@ def chart(parts: pd.DataFrame, reference: dict, measure: str, chosen: list[str])
     )
     bars = alt.Chart(data).mark_bar(strokeWidth=1.5).encode(
         y=alt.Y("region_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-        x=alt.X("value:Q", stack="zero", title=f"{info['label']} ({info['unit']})", axis=alt.Axis(format=fmt)),
+        x=alt.X("value:Q", stack="zero", title=_axis_title(info), axis=alt.Axis(format=fmt)),
         color=alt.Color("part:N", title="Part", scale=alt.Scale(domain=colours["part"].tolist(),
                                                                range=colours["color"].tolist())),
         opacity=alt.Opacity("provenance:N", title="Provenance",

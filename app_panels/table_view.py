@@ -37,17 +37,37 @@ from __future__ import annotations
 import streamlit as st
 
 from app_panels import text
-from tdi_geo.summaries import table_csv_bytes, table_frame, table_xlsx_bytes
+from tdi_geo.summaries import table_frame
 
 TABLE_KEY = "tableau"
 _HANDLED = "_tdi_table_handled"
 _IDS = "_tdi_table_ids"
 _HIGHLIGHT = "background-color: #fff3c4; font-weight: 600"
+EXPANDER_KEY = "tableau_ouvert"
+#: Rows drawn before the grid scrolls; each row is tall enough for a long name on two lines.
+MAX_ROWS_SHOWN, ROW_HEIGHT = 16, 44
+#: Short headers that fit 1440 px without a horizontal scroll, each with its full name as a
+#: tooltip; numbers in the reader's own format (French in a French browser). (The identifier stays in the data, not on screen.)
+COLUMNS = {
+    "Territoire": st.column_config.TextColumn("Territoire", width=200),
+    "Région": st.column_config.TextColumn("Région", width=120),
+    "Statut": st.column_config.TextColumn("Statut", width=130, help="Statut d'engagement"),
+    "Projets": st.column_config.NumberColumn("Projets", width=60, help="Nombre de projets"),
+    "Projets avec engagement de l'État": st.column_config.NumberColumn(
+        "dont État", width=64, help="Projets avec engagement de l'État"),
+    "Financements (€)": st.column_config.NumberColumn(
+        "Fin. (€)", width=90, format="localized", help="Financements mobilisés (€)"),
+    "Financements par habitant (€/hab.)": st.column_config.NumberColumn(
+        "€/hab.", width=60, format="localized", help="Financements par habitant (€/hab.)"),
+    "Population": st.column_config.NumberColumn("Pop.", width=84, format="localized", help="Population"),
+    "Nombre d'EPCI": st.column_config.NumberColumn("EPCI", width=46, help="Nombre d'EPCI membres"),
+    "Provenance": st.column_config.TextColumn("Provenance", width=100),
+    "Évolution": st.column_config.TextColumn("Évolution", width=100, help="Évolution du périmètre"),
+}
 #: How to use the table with the keyboard alone (the grid's real keys, see the module's docstring).
 KEYBOARD_HELP = ("Au clavier : Tab jusqu'au tableau (après les 4 boutons de sa barre d'outils), "
                  "flèches pour choisir une ligne, Maj+Espace pour la sélectionner (Entrée ne sélectionne pas). "
-                 "La liste « Territoire », à droite de la carte, choisit aussi un territoire au clavier.")
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                 "La liste « Territoire », sous la carte, choisit aussi un territoire au clavier.")
 
 
 def _rows(event) -> tuple[int, ...]:
@@ -85,8 +105,8 @@ def _highlight(table, selected_row: int | None):
     return table.style.apply(style, axis=1)
 
 
-def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=None) -> None:
-    """Draw the table of ``shown`` (the map's frame) with its CSV and Excel downloads.
+def render(shown, *, selected: str, table=None, arrow=None, ids=None) -> None:
+    """Draw the table of ``shown`` (the map's frame); its CSV and Excel files are in « Télécharger ▾ ».
 
     Parameters
     ----------
@@ -94,8 +114,6 @@ def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=
         The frame the map draws (view or comparison frame).
     selected : str
         The page's selected territory id ("" if none), highlighted.
-    file_stem : str
-        Name of the downloaded files, without extension (as the map's downloads).
     table : DataFrame, optional
         :func:`tdi_geo.summaries.table_frame` of ``shown`` when already built
         (the shared view model holds it); read-only.
@@ -113,30 +131,23 @@ def render(shown, *, selected: str, file_stem: str, table=None, arrow=None, ids=
     ids = shown["id"].astype(str).tolist() if ids is None else ids
     selected_row = ids.index(selected) if selected in ids else None
     st.session_state[_IDS] = ids
-    with st.expander("Tableau des territoires de la vue", expanded=True):
-        text.caption("Les territoires affichés sur la carte, avec les mêmes filtres et la même version. "
-                     "Cliquez sur un en-tête pour trier ; sélectionnez une ligne pour choisir le territoire.")
-        text.caption(KEYBOARD_HELP)
+    # Lazy: the grid (and its ~300 kB of frontend code) only once a reader opens the table.
+    box = st.expander("Tableau des territoires de la vue", key=EXPANDER_KEY, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         if selected_row is not None:
             data = _highlight(table, selected_row)
         else:
             data = table if arrow is None else arrow
+        rows = min(len(table), MAX_ROWS_SHOWN)
         st.dataframe(
             data, hide_index=True, width="stretch", key=TABLE_KEY,
             on_select="rerun", selection_mode="single-row",
-            column_config={
-                "Financements (€)": st.column_config.NumberColumn(format="localized"),
-                "Financements par habitant (€/hab.)": st.column_config.NumberColumn(format="%.2f"),
-                "Population": st.column_config.NumberColumn(format="localized"),
-            },
+            row_height=ROW_HEIGHT, height=(rows + 1) * ROW_HEIGHT + 3,
+            column_order=[c for c in table.columns if c in COLUMNS],
+            column_config=COLUMNS,
         )
-        row = st.container(horizontal=True, vertical_alignment="center")
-        row.download_button(
-            "Télécharger le tableau (CSV)", data=lambda: table_csv_bytes(table),
-            file_name=f"{file_stem}-tableau.csv", mime="text/csv", on_click="ignore", key="dl_table_csv",
-        )
-        row.download_button(
-            "Télécharger le tableau (Excel)", data=lambda: table_xlsx_bytes(table),
-            file_name=f"{file_stem}-tableau.xlsx", mime=_XLSX, on_click="ignore", key="dl_table_xlsx",
-        )
-        text.caption(f"{len(table)} territoires.", where=row)
+        text.caption(f"{len(table)} territoires : ceux de la carte, avec les mêmes filtres et la même version "
+                     "(fichiers CSV et Excel dans « Télécharger ▾ »). Cliquez sur un en-tête pour trier ; "
+                     "sélectionnez une ligne pour choisir le territoire. " + KEYBOARD_HELP)

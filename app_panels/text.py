@@ -79,3 +79,11 @@ def md_plain(text) -> str:
     """
     broken = _AUTOLINK.sub(_break_link, str(text))
     return _MARKDOWN_SPECIAL.sub(r"\\\1", broken)
+
+
+def heading(text, where=None) -> None:
+    """The page's one-line heading (``<h1>``), as plain text: it quotes names from the data."""
+    (where or st).html(
+        '<h1 class="tdi-title" style="font-size:1.15rem;line-height:1.35;font-weight:600;margin:0;'
+        f'padding:0;color:#31333f;overflow-wrap:anywhere">{html.escape(str(text))}</h1>'
+    )

@@ -227,20 +227,34 @@ def perimeter_diff(prog: Programme, date_a, date_b) -> dict[str, list[dict]]:
     return out
 
 
+def diff_item_text(kind: str, item: dict) -> str:
+    """One change of :func:`perimeter_diff` in French, without its kind's title.
+
+    >>> diff_item_text("added", {"id": "t", "name": "Terres de Lorraine",
+    ...                          "from": [{"id": "v", "name": "Val de Lorraine"}]})
+    'Terres de Lorraine (issu de Val de Lorraine)'
+    >>> diff_item_text("renamed", {"id": "b", "name": "Berry Sologne", "former_name": "Bourges-Vierzon"})
+    'Bourges-Vierzon → Berry Sologne'
+    """
+    if kind == "added" and "from" in item:
+        return f"{item['name']} ({LINK_RELATIONS['split_from']} {', '.join(o['name'] for o in item['from'])})"
+    if kind == "removed" and "into" in item:
+        return f"{item['name']} ({LINK_RELATIONS['merged_into']} {item['into']['name']})"
+    if kind == "changed":
+        return f"{item['name']} ({CHANGE_KINDS[item['kind']]})"
+    if kind == "renamed":
+        return f"{item['former_name']} → {item['name']}"
+    return item["name"]
+
+
+#: Titles of the kinds of change, in the order they are told.
+DIFF_TITLES: dict[str, str] = {"added": "Ajouté", "removed": "Retiré", "changed": "Périmètre modifié",
+                               "renamed": "Renommé"}
+
+
 def diff_sentences(diff: dict) -> list[str]:
     """One French line per change of :func:`perimeter_diff`, additions first."""
-    lines = []
-    for item in diff["added"]:
-        origin = f" ({LINK_RELATIONS['split_from']} {', '.join(o['name'] for o in item['from'])})" if "from" in item else ""
-        lines.append(f"Ajouté : {item['name']}{origin}")
-    for item in diff["removed"]:
-        into = f" ({LINK_RELATIONS['merged_into']} {item['into']['name']})" if "into" in item else ""
-        lines.append(f"Retiré : {item['name']}{into}")
-    for item in diff["changed"]:
-        lines.append(f"Périmètre {CHANGE_KINDS[item['kind']]} : {item['name']}")
-    for item in diff["renamed"]:
-        lines.append(f"Renommé : {item['former_name']} → {item['name']}")
-    return lines
+    return [f"{title} : {diff_item_text(kind, item)}" for kind, title in DIFF_TITLES.items() for item in diff[kind]]
 
 
 def diff_geometries(prog: Programme, date_a, date_b, resolution: str = "web") -> gpd.GeoDataFrame:

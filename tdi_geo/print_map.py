@@ -194,9 +194,10 @@ def _legend_handles(legend: dict):
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=c, edgecolor=_OUTLINE, linewidth=0.5, label=label) for c, label in legend["items"]]
-    color, label = legend["no_data"]
-    handles.append(Patch(facecolor=color, edgecolor=_OUTLINE, linewidth=0.5, label=label))
-    if legend.get("inferred"):
+    if legend.get("no_data"):  # a comparison has none: every territory has its change
+        color, label = legend["no_data"]
+        handles.append(Patch(facecolor=color, edgecolor=_OUTLINE, linewidth=0.5, label=label))
+    if "inferred" in legend.get("provenances", ()):
         handles.append(Patch(facecolor="white", edgecolor=_HATCH_COLOR, hatch=_DOTS, linewidth=0.5,
                              label=f"{mapping.INFERRED_LABEL}\n(pointillé de points)"))
     if legend["illustrative"]:

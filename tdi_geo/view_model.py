@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tdi_geo import mapping
+from tdi_geo.mapping.places import main_towns, region_bounds
 from tdi_geo.indicators import INDICATORS, build_view, diff_view, national_kpis
 from tdi_geo.perimeters import perimeter_diff
 from tdi_geo.programme import Programme, national_figures, per_dataset, versions_table
@@ -109,6 +110,9 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
     )
     if date_from:
         shown = diff_view(prog, date_from, date, state["regions"])
+        # The story of a comparison first: additions, removals, changes, then the rest (map, table, list).
+        order = {change: i for i, change in enumerate(mapping.DIFF_STYLES)}
+        shown = shown.iloc[shown["change"].map(order).fillna(len(order)).argsort(kind="stable")]
         diff = perimeter_diff(prog, date_from, date)
         colored, legend = mapping.color_diff(shown, date_from, date)
         value_label, kpis = "Évolution", None
@@ -120,8 +124,13 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
     # The zoom follows the view (date, filters, comparison), not the indicator or
     # the classes: recolouring keeps the reader's zoom.
     fit_key = repr((key[:6], date_from))
-    layer = mapping.layer_spec(colored, legend, value_label, fit_key=fit_key,
-                               fit_bounds=None if state["regions"] else mapping.NATIONAL_BOUNDS,
+    # A région view shows its whole région(s) with their main towns named; the national one, France and the DROM.
+    regions = tuple(sorted(state["regions"] or ()))
+    fit_bounds = (region_bounds(regions) if regions else None) or mapping.NATIONAL_BOUNDS
+    if date_from:  # a few changes would be specks at national zoom: the map opens on them
+        fit_bounds = changes_bounds(colored) or fit_bounds
+    layer = mapping.layer_spec(colored, legend, value_label, fit_key=fit_key, fit_bounds=fit_bounds,
+                               towns=main_towns(regions) if regions else None,
                                shapes=None if date_from else date_shapes(prog, date))
     names = dict(zip(shown["id"].astype(str), shown["name"].astype(str)))
     version = next((row for row in versions_table(prog) if row["date"] == date), None)
@@ -134,6 +143,22 @@ def view_model(prog: Programme, key: tuple) -> ViewModel:
         names=names, options=sorted(names, key=lambda i: (names[i].casefold(), i)),
         table=table, table_arrow=pa.Table.from_pandas(table, preserve_index=False),
     )
+
+
+#: A comparison with at most this many changes opens zoomed on them.
+FEW_CHANGES = 6
+#: Margin (degrees) around the changes a comparison opens on.
+CHANGES_MARGIN = 0.8
+
+
+def changes_bounds(colored: gpd.GeoDataFrame) -> list | None:
+    """Bounds (display coordinates, with a margin) of a comparison's changes when there are few, else None."""
+    changed = colored[colored["change"] != "unchanged"] if "change" in colored.columns else colored.iloc[:0]
+    if changed.empty or len(changed) > FEW_CHANGES:
+        return None
+    west, south, east, north = mapping.to_display_coordinates(changed).total_bounds
+    m = CHANGES_MARGIN
+    return [[float(south - m), float(west - m)], [float(north + m), float(east + m)]]
 
 
 @per_dataset(shared=True)
@@ -170,7 +195,7 @@ def zoom_bounds(model: ViewModel, territory_id: str) -> list | None:
     return [[south, west], [north, east]]
 
 
-def warm_up(prog: Programme, indicators: tuple[str, ...] = ("since", "status", "projects")) -> int:
+def warm_up(prog: Programme, indicators: tuple[str, ...] = ("since", "status", "projects"), pause: float = 0.02) -> int:
     """Build the opening views of every version before the first visitor comes; return how many.
 
     A server calls this once at start-up (``serve.py``, in a background
@@ -178,13 +203,25 @@ def warm_up(prog: Programme, indicators: tuple[str, ...] = ("since", "status", "
     view per indicator given, and the classification library (imported by
     the first numeric map) are then ready, and the first visitors do not pay
     for them. Bounded: versions × indicators views.
+
+    The page's opening view comes first (the latest version, « since », the
+    first indicator; a visitor arriving meanwhile waits
+    for that one build instead of making it again), and the thread sleeps
+    ``pause`` seconds between two views, so a visitor's run gets the
+    interpreter instead of queueing behind the whole warm-up.
     """
+    import time
+
+    from tdi_geo.programme import default_date
+
+    opening = default_date(prog)
+    dates = sorted(prog.versions["date"].astype(str), key=lambda d: (d != opening, d))
     built = 0
-    # Latest first: the page opens there.
-    for date in reversed(prog.versions["date"].astype(str).tolist()):
-        for indicator in indicators:
+    for indicator in indicators:
+        for date in dates:
             view_model(prog, state_key({"date": date, "regions": [], "pillar": None, "statuses": [],
                                         "fragile_only": False, "documented_only": False,
                                         "indicator": indicator, "scheme": "quantiles", "date_from": None}))
             built += 1
+            time.sleep(pause)
     return built

@@ -86,7 +86,7 @@ def test_axe_finds_no_serious_violation_in_our_markup(page, app_url, axe_script,
     page.get_by_text("Télécharger la chronologie (PNG)").wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("Régions comparées").click()  # its list, caption and chart too
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=TIMEOUT_MS)
-    # The table (open by default) is audited with its grid drawn.
+    page.get_by_text("Tableau des territoires de la vue").click()  # the table, with its grid drawn
     page.locator('[data-testid="stDataFrame"] [role=gridcell]').first.wait_for(state="attached", timeout=TIMEOUT_MS)
     found = _audit(page, axe_script)
     left = [v for v in found if not v["excused"]]

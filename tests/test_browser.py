@@ -104,6 +104,7 @@ def test_geojson_download_is_exactly_the_view(page, app_url, prog, tmp_path):
     page.goto(app_url + "?date=2019-09-24&region=53&indicator=funding_eur")
     expected = build_view(prog, "2019-09-24", regions=["53"], indicator="funding_eur")
     assert _wait_for_ids(page, set(expected["id"])) == set(expected["id"])
+    page.get_by_role("button", name="Télécharger ▾").click()  # the downloads' menu
     with page.expect_download(timeout=TIMEOUT_MS) as info:
         page.get_by_role("button", name="Télécharger GeoJSON").click()
     path = tmp_path / "vue.geojson"

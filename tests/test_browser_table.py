@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 90_000
 GRID = '[data-testid="stDataFrame"]'
-ROW_HEIGHT = 35  # Streamlit's data grid: header and rows are 35 px high
+from app_panels.table_view import ROW_HEIGHT  # the page sets the grid's row height (header and rows)
 
 
 def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> None:
@@ -37,7 +37,13 @@ def _click_until_url(page, x: float, y: float, pattern: str, tries: int = 4) -> 
                 raise
 
 
+def _open_table(page):
+    """The reader opens « Tableau des territoires de la vue » (a lazy expander: no grid until then)."""
+    page.get_by_text("Tableau des territoires de la vue").click()
+
+
 def _grid(page):
+    _open_table(page)
     grid = page.locator(GRID).first
     grid.wait_for(timeout=TIMEOUT_MS)
     grid.scroll_into_view_if_needed()
@@ -161,8 +167,9 @@ def test_a_keyboard_user_tabs_to_the_table_and_selects_a_row_with_shift_space(pa
     _wait_table(page, view)
     page.get_by_text("Maj+Espace pour la sélectionner").wait_for(timeout=TIMEOUT_MS)  # the page says how
     stops = _tab_until(page, CANVAS)
-    # The grid's toolbar comes first, as the caption says: « après les 4 boutons de sa barre d'outils ».
-    assert stops[-4:] == ["Show/hide columns", "Download as CSV", "Search", "Fullscreen"]
+    # The grid's toolbar comes first, as the caption says: « après les 4 boutons de sa barre d'outils »
+    # (Streamlit's English names, translated by app_panels/page_shell.py).
+    assert stops[-4:] == ["Afficher ou masquer des colonnes", "Télécharger en CSV", "Rechercher", "Plein écran"]
     page.keyboard.press("ArrowDown")
     row = _focused_row(page, view)
     for _ in range(2):  # each arrow moves the focus one row down
@@ -189,10 +196,11 @@ def test_tab_leaves_the_table_after_its_last_column(page, app_url, prog):
     # Inside the grid Tab walks the row's cells; it must then leave (no keyboard trap).
     for _ in range(30):
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.tagName === 'BUTTON' && "
+        if page.evaluate("() => !!document.activeElement && document.activeElement !== document.body && "
                          "!document.activeElement.closest('[data-testid=\"stDataFrame\"]')"):
             break
-    assert page.evaluate("document.activeElement.textContent") == "Télécharger le tableau (CSV)"
+    # The next stop after the table: « Régions comparées » (the table's files are in « Télécharger ▾ »).
+    assert "Régions comparées" in page.evaluate("document.activeElement.textContent")
 
 
 def test_the_territory_list_is_a_keyboard_path_to_the_detail(page, app_url, prog):

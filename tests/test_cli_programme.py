@@ -66,7 +66,8 @@ def test_diff_of_november_2019_says_what_split_and_what_was_added():
     assert [o["id"] for o in added["Terres de Lorraine"]["from"]] == ["val-et-terres-de-lorraine"]
     assert diff["changed"] == [{"id": "val-et-terres-de-lorraine", "name": "Val de Lorraine", "kind": "reduced"}]
     text = run_cli("diff", SEED_DATE, "2019-11-19").stdout
-    assert "Terres de Lorraine (issu de Val de Lorraine)" in text and "Périmètre réduit : Val de Lorraine" in text
+    assert "Ajouté : Terres de Lorraine (issu de Val de Lorraine)" in text
+    assert "Périmètre modifié : Val de Lorraine (réduit)" in text
 
 
 def test_kpis_at_24_september_2019_equal_the_press_release_figures():

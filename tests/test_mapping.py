@@ -114,17 +114,21 @@ def test_status_view_uses_one_distinct_colour_per_status_and_french_labels(small
     assert colored.set_index("id").loc["nord-fc", "fill"] == mapping.STATUS_COLORS["contract_signed"]
 
 
-def test_illustrative_territories_are_dashed_pale_and_listed_in_legend_and_tooltip(small_programme):
+def test_illustrative_territories_are_hatched_dashed_and_listed_in_legend_and_tooltip(small_programme):
     view = build_view(small_programme, "2019-09-24")
     colored, legend = mapping.color_view(view, "projects")
     assert legend["illustrative"] is True
-    assert "Illustratif" in mapping.legend_spec(legend)["illustrative"]
+    spec = mapping.legend_spec(legend)
+    assert spec["provenance"] == [[None, "Documenté (source publique) : aplat"],
+                                  ["hatch", f"{mapping.ILLUSTRATIVE_LABEL} : hachures"]]
     data = mapping.display_features(colored, INDICATORS["projects"]["label"])
     feats = _features(data)
     assert feats["auray"]["flags"] & mapping.FLAG_ILLUSTRATIVE
     assert not feats["nord-fc"]["flags"] & mapping.FLAG_ILLUSTRATIVE
     assert feats["auray"]["style"]["dashArray"] and not feats["nord-fc"]["style"]["dashArray"]
-    assert feats["auray"]["style"]["fillOpacity"] < feats["nord-fc"]["style"]["fillOpacity"]
+    assert feats["auray"]["style"]["pattern"] == "hatch" and feats["nord-fc"]["style"]["pattern"] is None
+    # No tint: the colour drawn is the legend's, whatever the provenance.
+    assert feats["auray"]["style"]["fillOpacity"] == feats["nord-fc"]["style"]["fillOpacity"] == 1
     assert "Illustratif" in data["texts"]["illustrative"]
     assert feats["nord-fc"]["provenance"] == "Documenté (source publique)"
 
@@ -134,6 +138,17 @@ def test_documented_only_view_has_no_illustrative_legend_entry(small_programme):
     _, legend = mapping.color_view(view, "status")
     assert legend["illustrative"] is False
     assert not mapping.legend_spec(legend)["illustrative"]
+    assert mapping.legend_spec(legend)["provenance"] == [], "one plain level: nothing to tell apart"
+
+
+def test_each_provenance_level_present_gets_its_own_pattern_and_legend_row(small_programme):
+    view = build_view(small_programme, "2019-09-24")
+    view["provenance"] = ["inferred" if i == "lamballe" else p for i, p in zip(view["id"], view["provenance"])]
+    colored, legend = mapping.color_view(view, "status")
+    spec = mapping.legend_spec(legend)
+    assert [pattern for pattern, _ in spec["provenance"]] == [None, "dots", "hatch"], "most certain first"
+    feats = _features(mapping.display_features(colored, "Statut"))
+    assert feats["lamballe"]["style"]["pattern"] == "dots" and feats["auray"]["style"]["pattern"] == "hatch"
 
 
 def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme):
@@ -148,7 +163,9 @@ def test_diff_colours_added_removed_changed_unchanged_distinctly(small_programme
     assert labels[mapping.DIFF_STYLES["added"][0]] == "Ajouté (2)"
     assert labels[mapping.DIFF_STYLES["removed"][0]] == "Retiré (1)"
     assert "25/07/2019 → 24/09/2019" in legend["title"]
-    assert "Pas de donnée" in [label for _, label in mapping.legend_spec(legend)["items"]], "every map has its no-data entry"
+    drawn = {c for c, _ in mapping.legend_spec(legend)["items"]}
+    assert set(colored["fill"]) <= drawn, "every colour of the map is in its legend"
+    assert mapping.NO_DATA_COLOR not in drawn, "no « Pas de donnée » grey to mistake for « Inchangé »"
     weights = {i: f["style"]["weight"] for i, f in _features(mapping.display_features(colored, "Évolution")).items()}
     assert weights["lamballe"] > weights["nord-fc"], "changes stand out at national zoom"
 

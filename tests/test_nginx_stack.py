@@ -223,6 +223,7 @@ def test_a_whole_visit_through_nginx_stays_on_one_replica(browser, stack, prog, 
         assert _wait_for_ids(page, bretagne) == bretagne
 
         # The page's GeoJSON download (a file of this session, /media/ on its replica).
+        page.get_by_role("button", name="Télécharger ▾").click()  # the downloads' menu
         with page.expect_download(timeout=TIMEOUT_MS) as info:
             page.get_by_role("button", name="Télécharger GeoJSON").click()
         info.value.save_as(tmp_path / "vue.geojson")

@@ -24,7 +24,8 @@ DROM_INSETS: dict[str, dict] = {
     "04": {"label": "La Réunion", "box": (-10.2, 43.35, -6.9, 45.15)},
     "06": {"label": "Mayotte", "box": (-10.2, 41.35, -6.9, 43.15)},
 }
-_INSET_LABEL_HEIGHT = 0.3
+#: Height (degrees) of the strip at the top of each box kept for its label.
+INSET_LABEL_HEIGHT = 0.42
 #: Bounds (south-west, north-east) of the national view: metropole and insets.
 NATIONAL_BOUNDS = [[41.3, -10.3], [51.2, 9.6]]
 
@@ -38,7 +39,7 @@ def _inset_matrices() -> dict[str, list[float]]:
     for code, inset in DROM_INSETS.items():
         minx, miny, maxx, maxy = regions.loc[code, "geometry"].bounds
         bx0, by0, bx1, by1 = inset["box"]
-        by1 -= _INSET_LABEL_HEIGHT  # the label strip at the top of the box stays free
+        by1 -= INSET_LABEL_HEIGHT  # the label strip at the top of the box stays free
         lat_src = math.radians((miny + maxy) / 2)
         lat_dst = math.radians((by0 + by1) / 2)
         # Sizes in "local metres" (degrees × cos(lat) for longitudes), 8 % margin.

@@ -37,9 +37,9 @@ import shapely
 from tdi_geo import reference
 from tdi_geo.indicators import INDICATORS
 from tdi_geo.mapping._checks import check_frame
-from tdi_geo.mapping.insets import NATIONAL_BOUNDS, inset_frames, to_display_coordinates
+from tdi_geo.mapping.insets import INSET_LABEL_HEIGHT, NATIONAL_BOUNDS, inset_frames, to_display_coordinates
 from tdi_geo.mapping.paths import encode_paths
-from tdi_geo.mapping.style import ILLUSTRATIVE_LABEL, INFERRED_LABEL, feature_style
+from tdi_geo.mapping.style import ILLUSTRATIVE_LABEL, INFERRED_LABEL, PATTERN_WORDS, feature_style, provenance_pattern
 from tdi_geo.programme import PROVENANCES, STATUSES
 
 _HERE = Path(__file__).resolve().parent
@@ -153,8 +153,8 @@ def display_features(colored: gpd.GeoDataFrame, indicator_label: str, shapes: Ma
         if not parts:
             continue
         tip = tooltip_parts(record, indicator_label)
-        style = index_of("styles", (record["fill"], bool(tip["flags"] & FLAG_ILLUSTRATIVE),
-                                    bool(record.get("emphasis", False)), bool(tip["flags"] & FLAG_INFERRED)))
+        level = record.get("provenance") or ("illustrative" if tip["flags"] & FLAG_ILLUSTRATIVE else "documented")
+        style = index_of("styles", (record["fill"], provenance_pattern(level), bool(record.get("emphasis", False))))
         features.append([
             str(record["id"]), style, tip["flags"], tip["name"], index_of("regions", tip["region"]),
             tip["value"], tip["status"], index_of("provenances", tip["provenance"]), parts,
@@ -191,21 +191,37 @@ def legend_spec(legend: dict) -> dict:
 
     Examples
     --------
+    The colours first (each one drawn on the map), then, when some
+    territories are not documented facts, the provenance levels present with
+    the pattern each is drawn with (``[pattern, label]``, ``None`` = plain).
+
+    Examples
+    --------
     >>> spec = legend_spec({"title": "Statut", "items": [("#56B4E9", "Engagé")],
-    ...                     "no_data": ("#bdbdbd", "Pas de donnée"), "illustrative": True, "note": ""})
+    ...                     "no_data": ("#bdbdbd", "Pas de donnée"), "illustrative": True, "note": "",
+    ...                     "provenances": ["documented", "illustrative"]})
     >>> [label for _, label in spec["items"]]
     ['Engagé', 'Pas de donnée']
-    >>> spec["illustrative"]
-    'Illustratif : présence ou composition sans source (contour pointillé, teinte pâle)'
+    >>> spec["provenance"]
+    [[None, 'Documenté (source publique) : aplat'], ['hatch', 'Illustratif : présence ou composition sans source : hachures']]
     """
     items = [[str(color), str(label)] for color, label in legend["items"]]
     if legend.get("no_data"):
         items.append([str(c) for c in legend["no_data"]])
+    levels = list(legend.get("provenances") or (["illustrative"] if legend.get("illustrative") else []))
+    provenance = []
+    if any(provenance_pattern(level) for level in levels):
+        for level in levels:
+            pattern = provenance_pattern(level)
+            label = {"illustrative": ILLUSTRATIVE_LABEL, "inferred": INFERRED_LABEL}.get(level) or PROVENANCES.get(
+                level, str(level))
+            provenance.append([pattern, f"{label} : {PATTERN_WORDS[pattern]}"])
     return {
         "title": str(legend["title"]),
         "items": items,
-        "illustrative": f"{ILLUSTRATIVE_LABEL} (contour pointillé, teinte pâle)" if legend.get("illustrative") else "",
-        "inferred": f"{INFERRED_LABEL} (contour en points)" if legend.get("inferred") else "",
+        "provenance_title": "Provenance",
+        "provenance": provenance,
+        "illustrative": ILLUSTRATIVE_LABEL if legend.get("illustrative") else "",
         "note": str(legend.get("note") or ""),
     }
 
@@ -240,7 +256,7 @@ def base_spec(tiles: bool = False) -> dict:
     -------
     dict
         ``{"k", "tiles", "bounds", "lines": [{"parts", "style"}], "labels":
-        [[[lat, lng], text]]}``: context borders and the DROM boxes with
+        [[[lat, lng], text, [lat, lng]]]}``: context borders and the DROM boxes with
         their labels, in display coordinates.
     """
     context = context_paths()
@@ -250,7 +266,10 @@ def base_spec(tiles: bool = False) -> dict:
         "tiles": bool(tiles),
         "bounds": NATIONAL_BOUNDS,
         "lines": [{"parts": context[name], "style": style} for name, style in _CONTEXT_STYLES.items()],
-        "labels": [[[box.bounds[3], box.bounds[0]], str(label)] for label, box in zip(frames["label"], frames.geometry)],
+        # Each label at its box's top-left corner, with the opposite corner of its label strip
+        # (the browser sizes the text to stay inside the box).
+        "labels": [[[box.bounds[3], box.bounds[0]], str(label), [box.bounds[3] - INSET_LABEL_HEIGHT, box.bounds[2]]]
+                   for label, box in zip(frames["label"], frames.geometry)],
     }
 
 
@@ -262,8 +281,9 @@ def layer_spec(
     fit_key: str = "",
     fit_bounds: list | None = None,
     shapes: Mapping | None = None,
+    towns: list | None = None,
 ) -> dict:
-    """The view as JSON-ready data: territories, selection outline, legend, zoom.
+    """The view as JSON-ready data: territories, selection outline, legend, zoom, towns.
 
     Parameters
     ----------
@@ -282,6 +302,9 @@ def layer_spec(
         bounds. Pass :data:`~tdi_geo.mapping.NATIONAL_BOUNDS` for the national view.
     shapes : mapping, optional
         Encoded shapes by territory id (:func:`encoded_shapes`), to skip encoding.
+    towns : list, optional
+        ``[[lat, lng], name]`` of towns to name on the map (display coordinates),
+        e.g. :func:`tdi_geo.mapping.places.main_towns`.
     """
     check_frame(colored, "colored")
     spec = display_features(colored, indicator_label, shapes)
@@ -296,6 +319,7 @@ def layer_spec(
         selected=outline,
         selected_style=SELECTED_STYLE,
         fit={"key": str(fit_key), "bounds": fit_bounds},
+        towns=[[[float(lat), float(lng)], str(name)] for (lat, lng), name in (towns or [])],
     )
     return spec
 

@@ -58,11 +58,33 @@ SCHEMES: dict[str, str] = {"quantiles": "Quantiles", "fisher_jenks": "Seuils nat
 
 ILLUSTRATIVE_LABEL = "Illustratif : présence ou composition sans source"
 INFERRED_LABEL = "Inféré : composition d'une source, date ou présence déduite"
+#: How each provenance level is drawn over its colour: a documented (or imported) fact
+#: plainly, an inference with sparse dots, an illustration with hatching. A level not
+#: listed here is drawn hatched (the least certain).
+PROVENANCE_PATTERNS: dict[str, str | None] = {
+    "documented": None, "official": None, "inferred": "dots", "illustrative": "hatch",
+}
+#: Legend words of each pattern.
+PATTERN_WORDS = {None: "aplat", "dots": "pointillés", "hatch": "hachures"}
+#: Provenance levels from the most to the least certain (the legend's order).
+PROVENANCE_ORDER = ("documented", "official", "inferred", "illustrative")
 _OUTLINE = "#333333"
-_FILL_OPACITY = 0.85
-_ILLUSTRATIVE_FILL_OPACITY = 0.5
+#: Opaque fills: the colour drawn is exactly the legend's (no tint from what lies below).
+_FILL_OPACITY = 1.0
 _ILLUSTRATIVE_DASH = "4 3"
-_INFERRED_DASH = "1 2.5"
+
+
+def provenance_pattern(level) -> str | None:
+    """The pattern drawn over a territory of this provenance level (None: a plain fill)."""
+    return PROVENANCE_PATTERNS.get(str(level), "hatch") if level else None
+
+
+def provenance_levels(frame: pd.DataFrame) -> list[str]:
+    """The provenance levels present in ``frame``, most certain first (unknown levels last)."""
+    if "provenance" not in frame.columns:
+        return []
+    present = set(frame["provenance"].dropna().astype(str)) - {""}
+    return [p for p in PROVENANCE_ORDER if p in present] + sorted(present - set(PROVENANCE_ORDER))
 
 def classify(values, scheme: str = "quantiles", k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Class of each value for a numeric choropleth.
@@ -195,7 +217,7 @@ def color_view(view: gpd.GeoDataFrame, indicator: str = "status", scheme: str = 
         "items": items,
         "no_data": (NO_DATA_COLOR, NO_DATA_LABEL),
         "illustrative": bool(out["illustrative"].any()),
-        "inferred": _has_inferred(out),
+        "provenances": provenance_levels(out),
         "note": note,
     }
     return out, legend
@@ -223,16 +245,12 @@ def color_diff(diff: gpd.GeoDataFrame, date_a: str, date_b: str):
     legend = {
         "title": f"Évolution du périmètre : {format_date(date_a)} → {format_date(date_b)}",
         "items": items,
-        "no_data": (NO_DATA_COLOR, NO_DATA_LABEL),
+        "no_data": None,  # every territory of a comparison has its change: no grey to mistake for « Inchangé »
         "illustrative": bool(out["illustrative"].any()),
-        "inferred": _has_inferred(out),
+        "provenances": provenance_levels(out),
         "note": "",
     }
     return out, legend
-
-
-def _has_inferred(frame: pd.DataFrame) -> bool:
-    return bool("provenance" in frame.columns and frame["provenance"].eq("inferred").any())
 
 
 def _illustrative(frame: pd.DataFrame) -> pd.Series:
@@ -249,15 +267,19 @@ def _legend_title(view: pd.DataFrame, indicator: str) -> str:
     return title
 
 
-def feature_style(fill: str, illustrative: bool, emphasis: bool = False, inferred: bool = False) -> dict:
-    """Leaflet path style of one territory: illustrative ones are paler and dashed,
-    inferred ones have a dotted outline; emphasised ones (a diff's changes) get a
-    thick dark outline."""
-    dash = _ILLUSTRATIVE_DASH if illustrative else (_INFERRED_DASH if inferred else None)
+def feature_style(fill: str, pattern: str | None = None, emphasis: bool = False) -> dict:
+    """Leaflet path style of one territory, with the pattern ``tdi_map.js`` draws over its colour.
+
+    The fill is opaque, so the colour on screen is the legend's; a territory
+    that is not a documented fact carries its provenance's ``pattern``
+    (``"dots"``, ``"hatch"``) and a dashed outline; emphasised ones (a
+    diff's changes) get a thick dark outline.
+    """
     return {
         "fillColor": fill,
-        "fillOpacity": _ILLUSTRATIVE_FILL_OPACITY if illustrative else _FILL_OPACITY,
+        "fillOpacity": _FILL_OPACITY,
+        "pattern": pattern,
         "color": "#000000" if emphasis else _OUTLINE,
-        "weight": 2.4 if emphasis else (1.1 if illustrative or inferred else 0.7),
-        "dashArray": dash,
+        "weight": 2.4 if emphasis else (1.1 if pattern else 0.7),
+        "dashArray": _ILLUSTRATIVE_DASH if pattern else None,
     }

@@ -54,6 +54,71 @@ function textNode(tag, className, text) {
     return el;
 }
 
+// --- provenance patterns ----------------------------------------------------
+// A territory that is not a documented fact is filled with an SVG pattern: its
+// colour (exactly the legend's) with sparse dots (inferred) or hatching
+// (illustrative) over it, in screen pixels, so it shows at every zoom. One
+// <pattern> per (kind, colour), made on first use in a hidden <svg> of the page.
+const SVG_NS = "http://www.w3.org/2000/svg";
+const HEX = /^#[0-9a-fA-F]{6}$/;
+
+function svgNode(tag, attributes) {
+    const el = document.createElementNS(SVG_NS, tag);
+    Object.entries(attributes).forEach(([name, value]) => el.setAttribute(name, String(value)));
+    return el;
+}
+
+// Dark ink on light colours, white ink on dark ones (relative luminance).
+function inkFor(color) {
+    const c = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16) / 255)
+        .map((v) => (v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2] > 0.3 ? "#1f1f1f" : "#ffffff";
+}
+
+function patternDefs() {
+    let defs = document.getElementById("tdi-pattern-defs");
+    if (!defs) {
+        const svg = svgNode("svg", {width: 0, height: 0, "aria-hidden": "true", focusable: "false"});
+        svg.style.position = "absolute";
+        defs = svgNode("defs", {id: "tdi-pattern-defs"});
+        svg.appendChild(defs);
+        document.body.appendChild(svg);
+    }
+    return defs;
+}
+
+// The fill of a shape: its colour, or url(#…) of its pattern over that colour.
+export function patternFill(kind, color) {
+    if (!kind || !HEX.test(color || "")) { return color; }
+    const id = "tdi-" + (kind === "dots" ? "dots" : "hatch") + "-" + color.slice(1).toLowerCase();
+    if (!document.getElementById(id)) {
+        const ink = inkFor(color), size = kind === "dots" ? 7 : 8;
+        const pattern = svgNode("pattern", {id: id, patternUnits: "userSpaceOnUse", width: size, height: size});
+        if (kind !== "dots") { pattern.setAttribute("patternTransform", "rotate(45)"); }
+        pattern.appendChild(svgNode("rect", {width: size, height: size, fill: color}));
+        pattern.appendChild(kind === "dots"
+            ? svgNode("circle", {cx: 3.5, cy: 3.5, r: 1.3, fill: ink, "fill-opacity": 0.8})
+            : svgNode("rect", {x: 0, y: 0, width: 1.6, height: size, fill: ink, "fill-opacity": 0.7}));
+        patternDefs().appendChild(pattern);
+    }
+    return "url(#" + id + ")";
+}
+
+// A legend swatch: a colour, or a pattern over white.
+function swatch(color, kind) {
+    const el = textNode("i", "tdi-sw", "");
+    if (kind) {
+        const svg = svgNode("svg", {width: 16, height: 12, "aria-hidden": "true", focusable: "false"});
+        svg.appendChild(svgNode("rect", {width: 16, height: 12, fill: patternFill(kind, "#ffffff")}));
+        el.appendChild(svg);
+        el.style.border = "1.5px dashed #333333";
+    } else {
+        el.style.background = color;
+        el.style.border = "1px solid #333333";
+    }
+    return el;
+}
+
 // The stable part: context borders, DROM boxes and their labels.
 export function drawBase(L, box, base) {
     const map = L.map(box, {
@@ -63,7 +128,13 @@ export function drawBase(L, box, base) {
         // browser scroll the page when the map is partly off-screen: the click then
         // lands elsewhere. Territories stay reachable from the « Territoire » list.
         keyboard: false,
+        // On a touch screen one finger scrolls the page (two fingers zoom and move the map):
+        // a map that takes most of a phone's screen must not trap the page's scrolling.
+        dragging: !L.Browser.mobile,
     });
+    // Borders above the territories (whose fills are opaque), never catching a click.
+    map.createPane("tdiContext").style.zIndex = 450;
+    map.getPane("tdiContext").style.pointerEvents = "none";
     L.control.zoom({position: "topright", zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer"}).addTo(map);
     if (base.tiles) {
         L.tileLayer(TILE_URL, {attribution: TILE_ATTRIBUTION, maxZoom: 19}).addTo(map);
@@ -72,15 +143,25 @@ export function drawBase(L, box, base) {
         const paths = [];
         line.parts.forEach((part) => part.forEach((path) => paths.push(decode(path, base.k))));
         if (paths.length) {
-            L.polyline(paths, Object.assign({}, line.style, {interactive: false})).addTo(map);
+            L.polyline(paths, Object.assign({}, line.style, {interactive: false, pane: "tdiContext"})).addTo(map);
         }
     });
-    base.labels.forEach(([latlng, text]) => {
-        const icon = L.divIcon({className: "tdi-inset-label", html: textNode("span", "", text),
-                                iconSize: null, iconAnchor: [-4, -3]});
+    const labels = base.labels.map(([latlng, text, corner]) => {
+        const span = textNode("span", "", text);
+        const icon = L.divIcon({className: "tdi-inset-label", html: span, iconSize: null, iconAnchor: [-3, -2]});
         L.marker(latlng, {icon: icon, interactive: false, keyboard: false}).addTo(map);
+        return {span: span, latlng: latlng, corner: corner, text: String(text)};
     });
+    // Each DROM label stays inside its box's label strip: its size follows the zoom.
+    const fitLabels = () => labels.forEach((label) => {
+        if (!label.corner) { return; }
+        const a = map.latLngToContainerPoint(label.latlng), b = map.latLngToContainerPoint(label.corner);
+        const size = Math.min(12, 0.8 * (b.y - a.y), (b.x - a.x - 6) / (0.58 * label.text.length));
+        label.span.style.fontSize = Math.max(6, size).toFixed(1) + "px";
+    });
+    map.on("zoomend viewreset", fitLabels);
     map.fitBounds(base.bounds);
+    fitLabels();
     return map;
 }
 
@@ -97,32 +178,43 @@ function tooltip(layer, f) {
     return box;
 }
 
-function legendControl(L, legend) {
-    const control = L.control({position: "bottomright"});
-    control.onAdd = () => {
-        const div = textNode("div", "tdi-legend", "");
-        div.setAttribute("data-testid", "tdi-legend");
-        div.setAttribute("role", "group");  // a named group: screen readers announce « Légende » before its rows
-        div.setAttribute("aria-label", "Légende");
-        div.appendChild(textNode("div", "tdi-legend-title", legend.title));
-        const row = (color, label, border) => {
-            const r = textNode("div", "tdi-row" + (border ? " tdi-ill" : ""), "");
-            const swatch = textNode("i", "tdi-sw", "");
-            swatch.style.background = color;
-            swatch.style.opacity = border ? "1" : "0.85";
-            swatch.style.border = "1.5px " + (border || "solid") + " #333333";
-            r.appendChild(swatch);
-            r.appendChild(textNode("span", "", label));
-            div.appendChild(r);
-        };
-        legend.items.forEach(([color, label]) => row(color, label, ""));
-        if (legend.inferred) { row("#ffffff", legend.inferred, "dotted"); }
-        if (legend.illustrative) { row("#ffffff", legend.illustrative, "dashed"); }
-        if (legend.note) { div.appendChild(textNode("div", "tdi-note", legend.note)); }
-        L.DomEvent.disableClickPropagation(div);
-        L.DomEvent.disableScrollPropagation(div);
-        return div;
+// The legend: every colour drawn on the map, then how provenance is drawn.
+function legendElement(L, legend) {
+    const div = textNode("div", "tdi-legend", "");
+    div.setAttribute("data-testid", "tdi-legend");
+    div.setAttribute("role", "group");  // a named group: screen readers announce « Légende » before its rows
+    div.setAttribute("aria-label", "Légende");
+    div.appendChild(textNode("div", "tdi-legend-title", legend.title));
+    const row = (sw, label, data) => {
+        const r = textNode("div", "tdi-row", "");
+        Object.entries(data).forEach(([name, value]) => r.setAttribute(name, value));
+        r.appendChild(sw);
+        r.appendChild(textNode("span", "", label));
+        div.appendChild(r);
     };
+    legend.items.forEach(([color, label]) => row(swatch(color, null), label, {"data-color": color}));
+    if (legend.provenance && legend.provenance.length) {
+        div.appendChild(textNode("div", "tdi-legend-title tdi-legend-sub", legend.provenance_title));
+        legend.provenance.forEach(([kind, label]) => row(swatch("#ffffff", kind), label,
+                                                          {"data-pattern": kind || "plain"}));
+    }
+    if (legend.note) { div.appendChild(textNode("div", "tdi-note", legend.note)); }
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    return div;
+}
+
+// On a narrow map the legend goes under it (it would hide half of it); else in its corner.
+const NARROW = 600;
+
+function legendControl(L, map, legend) {
+    const div = legendElement(L, legend);
+    if (map.getContainer().clientWidth < NARROW) {
+        div.classList.add("tdi-legend-below");
+        return {addTo: () => map.getContainer().after(div), remove: () => div.remove()};
+    }
+    const control = L.control({position: "bottomright"});
+    control.onAdd = () => div;
     return control;
 }
 
@@ -130,8 +222,14 @@ function legendControl(L, legend) {
 // Returns a feature group; the legend comes and goes with it.
 export function drawLayer(L, map, layer, onClick) {
     const group = L.featureGroup();
+    // Each style once: its pattern (if any) becomes the fill.
+    const styles = layer.styles.map((s) => {
+        const style = Object.assign({}, s, {fillColor: patternFill(s.pattern, s.fillColor)});
+        delete style.pattern;
+        return style;
+    });
     layer.features.forEach((f) => {
-        const style = layer.styles[f[1]];
+        const style = styles[f[1]];
         const poly = L.polygon(decodeParts(f[8], layer.k), Object.assign(
             {className: "tdi-territory" + ((f[2] & 1) ? " tdi-illustrative" : "") + ((f[2] & 8) ? " tdi-inferred" : "")},
             style));
@@ -154,20 +252,36 @@ export function drawLayer(L, map, layer, onClick) {
         L.polygon(decodeParts(layer.selected, layer.k), Object.assign({}, layer.selected_style, {interactive: false}))
             .addTo(group);
     }
-    const legend = legendControl(L, layer.legend);
+    // Towns that name a région view: a dot and the name, as text, above the shapes.
+    (layer.towns || []).forEach(([latlng, name]) => {
+        L.circleMarker(latlng, {radius: 2.5, color: "#222222", weight: 1, fillColor: "#ffffff", fillOpacity: 1,
+                                interactive: false, pane: "tdiContext"}).addTo(group);
+        const icon = L.divIcon({className: "tdi-town", html: textNode("span", "", name), iconSize: null,
+                                iconAnchor: [-5, 8]});
+        L.marker(latlng, {icon: icon, interactive: false, keyboard: false}).addTo(group);
+    });
+    const legend = legendControl(L, map, layer.legend);
     group.on("add", () => legend.addTo(map));
     group.on("remove", () => legend.remove());
     if (onClick) { group.on("click", (e) => onClick(e.latlng)); }
     return group;
 }
 
-// Zoom to the view (or to its fixed bounds), keeping the bottom free for the legend.
+// Zoom to the view (or to its fixed bounds) with a margin, never under the legend:
+// on a wide map the legend's column stays free, on a narrower one its rows.
 export function fitView(L, map, layer, group) {
     const bounds = layer.fit.bounds ? L.latLngBounds(layer.fit.bounds) : group.getBounds();
     const legend = map.getContainer().querySelector(".tdi-legend");
-    const below = legend ? legend.offsetHeight + 12 : 8;
-    if (bounds.isValid()) {
-        map.fitBounds(bounds, {paddingTopLeft: [8, 8], paddingBottomRight: [8, below], maxZoom: 10});
+    if (!bounds.isValid()) { return; }
+    let right = 16, bottom = 16;
+    if (legend) {  // whichever side leaves the larger map
+        const w = legend.offsetWidth + 12, h = legend.offsetHeight + 12;
+        const beside = map.getBoundsZoom(bounds, false, L.point(32 + w, 32));
+        const above = map.getBoundsZoom(bounds, false, L.point(32, 32 + h));
+        if (beside >= above) { right += w; } else { bottom += h; }
+    }
+    {
+        map.fitBounds(bounds, {paddingTopLeft: [16, 16], paddingBottomRight: [right, bottom], maxZoom: 10});
     }
 }
 
@@ -213,6 +327,20 @@ function drawSelection(L, map, box, selection, k) {
     }
 }
 
+// After a tap on a shape, bring the territory's detail (drawn under the map, in the
+// same run) into view if it is below the screen's edge, as soon as it is on the page.
+function showDetail(id, tries = 40) {
+    const detail = document.querySelector(".tdi-detail");
+    if (detail && detail.getAttribute("data-tdi-id") === id) {
+        const heading = detail.querySelector("h3") || detail;
+        if (heading.getBoundingClientRect().bottom > window.innerHeight) {
+            heading.scrollIntoView({block: "center"});
+        }
+    } else if (tries > 0) {
+        setTimeout(() => showDetail(id, tries - 1), 100);
+    }
+}
+
 // The app's element (Streamlit components v2): the base map is drawn once (or
 // when the tiles toggle changes); each rerun that changes the view swaps the
 // layer without recreating the map (no flicker, zoom kept); the selection and
@@ -228,7 +356,7 @@ export default function (component) {
         box.setAttribute("aria-label", MAP_LABEL);
         parentElement.appendChild(box);
     }
-    box.style.height = data.height + "px";
+    if (data.height) { box.style.height = data.height + "px"; }  // else tdi_map.css sizes it to the screen
     const cleanup = () => {
         if (box.tdiMap) { box.tdiMap.remove(); box.tdiMap = null; box.tdiLayer = null; box.tdiSelection = null; }
     };
@@ -252,7 +380,10 @@ export default function (component) {
         const map = box.tdiMap;
         if (box.dataset.layer !== data.layer_key) {
             if (box.tdiLayer) { map.removeLayer(box.tdiLayer); }
-            box.tdiLayer = drawLayer(L, map, layer, (latlng) => setTriggerValue("click", {lat: latlng.lat, lng: latlng.lng}));
+            box.tdiLayer = drawLayer(L, map, layer, (latlng) => {
+                box.tdiClicked = Date.now();
+                setTriggerValue("click", {lat: latlng.lat, lng: latlng.lng});
+            });
             box.tdiLayer.addTo(map);
             box.dataset.layer = data.layer_key;
             delete box.dataset.selection;
@@ -261,6 +392,10 @@ export default function (component) {
         if (box.dataset.selection !== selectionKey) {
             drawSelection(L, map, box, data.selection, layer.k);
             box.dataset.selection = selectionKey;
+            if (data.selection && Date.now() - (box.tdiClicked || 0) < 10000) {
+                box.tdiClicked = 0;
+                showDetail(String(data.selection.id));
+            }
         }
         const fit = data.fit || layer.fit;
         if (box.dataset.fit !== fit.key) {
