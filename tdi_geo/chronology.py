@@ -37,6 +37,8 @@ _REGION_EDGE = "#b0b0b0"
 _CRS = "EPSG:2154"
 _RESOLUTION = "coarse"
 _COLUMNS = 4
+#: A version label wraps at this width (« Phase 2 : liste de novembre 2023 (état au plus tard… »).
+_TITLE_WIDTH = 34
 _PANEL_INCHES = (4.2, 5.2)
 DPI = 110
 
@@ -129,9 +131,11 @@ def render_chronology(prog: Programme, dpi: int = DPI) -> Chronology:
     panels = chronology_panels(prog)
     if not panels:
         raise ValueError("Le jeu de données n'a aucune version de périmètre : pas de chronologie.")
-    ncols = min(_COLUMNS, len(panels))
+    # Up to four in a row; more make a square-ish grid (nine versions: three rows of three).
+    ncols = len(panels) if len(panels) <= _COLUMNS else math.ceil(math.sqrt(len(panels)))
     nrows = math.ceil(len(panels) / ncols)
     extra_lines = max(p["caption"].count("\n") for p in panels)  # DROM names under a panel
+    extra_lines += max(len(textwrap.wrap(p["label"], _TITLE_WIDTH)) for p in panels) - 1  # wrapped labels
     fig = Figure(figsize=(_PANEL_INCHES[0] * ncols, (_PANEL_INCHES[1] + 0.2 * extra_lines) * nrows + 0.6), dpi=dpi)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -154,7 +158,8 @@ def render_chronology(prog: Programme, dpi: int = DPI) -> Chronology:
         for spine in ax.spines.values():
             spine.set_visible(False)
         # Labels and captions come from the data (an imported file's name): drawn as written, never as mathtext.
-        ax.set_title(f"{format_date(panel['date'])}\n{panel['label']}", fontsize=11, parse_math=False)
+        label = "\n".join(textwrap.wrap(panel["label"], _TITLE_WIDTH)) or panel["label"]
+        ax.set_title(f"{format_date(panel['date'])}\n{label}", fontsize=11, parse_math=False)
         ax.set_xlabel(panel["caption"], fontsize=10.5, parse_math=False)
     for ax in axes[len(panels):]:
         ax.set_visible(False)

@@ -111,13 +111,13 @@ def test_map_and_legend_have_accessible_names(page, app_url):
     assert "144 territoires, +3" in image.get_attribute("alt")
 
 
-def test_the_chronology_panel_shows_four_steps_and_the_three_last_additions(page, app_url):
+def test_the_chronology_panel_shows_each_step_and_the_three_additions_of_september_2019(page, app_url):
     page.goto(app_url)
     page.locator(".tdi-map path.tdi-territory").first.wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("Chronologie du périmètre").click()
     page.get_by_text("Télécharger la chronologie (PNG)").wait_for(timeout=TIMEOUT_MS)
     steps = page.locator(".tdi-caption").filter(has_text="territoires. Ajoutés")
-    assert steps.count() == 4
+    assert steps.count() == 9  # one per version, 2018 → 2024
     assert "Ajoutés (3) : Lamballe Terre et Mer, Saint-Brieuc Baie d'Armor, Vendée-Est" in steps.nth(3).inner_text()
     with page.expect_download() as info:
         page.get_by_text("Télécharger la chronologie (PNG)").click()

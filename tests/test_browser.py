@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tdi_geo import mapping
-from tdi_geo.indicators import build_view
+from tdi_geo.indicators import INDICATORS, build_view
 from tdi_geo.programme import default_date
 
 pytestmark = pytest.mark.browser
@@ -57,19 +57,27 @@ def test_default_page_draws_every_territory_with_a_legend_and_no_network(page, a
     legend = frame.locator(".tdi-legend")
     legend.wait_for(timeout=TIMEOUT_MS)
     text = legend.inner_text()
-    assert "Statut d'engagement" in text and "Pas de donnée" in text and "Illustratif" in text
-    illustrative = set(view.loc[view["illustrative"], "id"])
-    drawn_illustrative = set(_map_frame(page).evaluate(
-        "Array.from(document.querySelectorAll('path.tdi-illustrative')).map(p => p.getAttribute('data-tdi-id'))"
-    ))
-    assert drawn_illustrative == illustrative
+    # The latest version (4 July 2024): coloured by year of entry, every territory documented.
+    assert INDICATORS["since"]["label"] in text and "Illustratif" not in text and "Inféré" not in text
+    assert frame.locator("img.leaflet-tile").count() == 0, "no tiles by default"
+    page.screenshot(path=str(tmp_path / "carte.png"))
+    assert page.blocked == [], f"requests outside localhost: {page.blocked[:5]}"
+
+
+def test_launch_map_draws_inferred_and_illustrative_territories_distinctly(page, app_url, prog):
+    page.goto(app_url + "?date=2018-11-22")
+    view = build_view(prog, "2018-11-22")
+    assert _wait_for_ids(page, set(view["id"])) == set(view["id"])
+    text = page.locator(MAP).locator(".tdi-legend").inner_text()
+    assert "Statut d'engagement" in text and "Illustratif" in text and "Inféré" in text
+    for level, css in (("illustrative", "tdi-illustrative"), ("inferred", "tdi-inferred")):
+        drawn = set(_map_frame(page).evaluate(
+            f"Array.from(document.querySelectorAll('path.{css}')).map(p => p.getAttribute('data-tdi-id'))"))
+        assert drawn == set(view.loc[view["provenance"] == level, "id"]), level
     dashes = _map_frame(page).evaluate(
         "Array.from(document.querySelectorAll('path.tdi-illustrative')).map(p => p.getAttribute('stroke-dasharray'))"
     )
     assert all(dashes), "illustrative territories have a dashed outline"
-    assert frame.locator("img.leaflet-tile").count() == 0, "no tiles by default"
-    page.screenshot(path=str(tmp_path / "carte.png"))
-    assert page.blocked == [], f"requests outside localhost: {page.blocked[:5]}"
 
 
 def test_region_in_the_url_draws_only_that_region(page, app_url, prog):
