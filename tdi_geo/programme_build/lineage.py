@@ -81,19 +81,3 @@ def match(old: dict[str, frozenset], new: dict[str, frozenset], population: pd.S
         if row.old not in continued_old and row.old not in merged_into and row.share_old >= CONTINUE_SHARE:
             merged_into[row.old] = row.new
     return {"continues": continues, "split_from": split_from, "merged_into": merged_into}
-
-
-def change_kind(before: frozenset, after: frozenset) -> str:
-    """``unchanged``, ``enlarged``, ``reduced`` or ``changed`` (communes added and removed)."""
-    if before == after:
-        return "unchanged"
-    if before < after:
-        return "enlarged"
-    if after < before:
-        return "reduced"
-    return "changed"
-
-
-def name_key(name: str) -> str:
-    """Names compared without accents, case, punctuation or dash style."""
-    return " ".join(slug(name).split("-"))
