@@ -59,7 +59,8 @@ SUBPROTOCOLS = ["streamlit", "PLACEHOLDER_AUTH_TOKEN"]
 #: The app's map element (``st.components.v2.component("tdi_geo_map", ...)``).
 MAP_COMPONENT = "tdi_geo_map"
 _FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
-_IN_VIEW = re.compile(r"(\d[\d\u202f\u00a0 ]*) territoires dans la vue")
+#: The count of the map's title line (« … — France entière — 183 territoires, dont … »).
+_IN_VIEW = re.compile(r'class="tdi-title".*?— (\d[\d\u202f\u00a0 ]*) territoires?\b', re.S)
 _WIDGET_TYPES = ("selectbox", "radio", "multiselect", "checkbox", "text_input")
 
 

@@ -97,21 +97,27 @@ def test_the_map_fills_most_of_the_first_screen_under_a_title_that_says_what_it_
     assert format_date(default_date(prog)) in title.inner_text() and "territoires" in title.inner_text()
     kpis = _rect(page, ".tdi-kpis")
     assert kpis["y"] > box["y"] + box["h"], "the figures follow the map"
+    # On 24 Sept 2019 every figure of the press release has a value: still one row.
+    _open(page, app_url + "?date=2019-09-24")
     tops = page.locator(".tdi-kpi").evaluate_all("tiles => tiles.map(t => Math.round(t.getBoundingClientRect().top))")
     assert len(tops) > 1 and len(set(tops)) == 1, f"the figures hold in one row (tops {tops})"
 
 
 # --- legend = colours -----------------------------------------------------------------------
 
+#: The launch: documented, inferred and illustrative territories side by side.
+LAUNCH = "2018-11-22"
+
+
 def _interior_points(prog, how_many: int = 10) -> list[tuple[str, float, float, float]]:
-    """(id, lat, lng, radius in degrees) deep inside the largest metropolitan territories, both provenances."""
+    """(id, lat, lng, radius in degrees) deep inside the largest metropolitan territories of the
+    launch, half with a plain or dotted fill, half hatched."""
     import shapely
 
     from tdi_geo import mapping
     from tdi_geo.indicators import build_view
-    from tdi_geo.programme import default_date
 
-    view = build_view(prog, default_date(prog))
+    view = build_view(prog, LAUNCH)
     view = mapping.to_display_coordinates(view[~view["region"].isin(list(mapping.DROM_INSETS))])
     circles = shapely.maximum_inscribed_circle(view.geometry.values, 0.01)
     view = view.assign(radius=shapely.length(circles), centre=shapely.get_point(circles, 0))
@@ -138,16 +144,16 @@ def test_every_sampled_territory_is_drawn_in_a_colour_of_the_legend(page, app_ur
 
     from tdi_geo.view_model import state_key, view_model
     from app_panels.url_state import default_state
-    from tdi_geo.programme import default_date
+    from tdi_geo.programme import tracking_until
 
     page.set_viewport_size({"width": 1440, "height": 900})
-    _open(page, app_url)
+    _open(page, app_url + f"?date={LAUNCH}")
     page.mouse.move(1, 1)  # no hover outline
     page.wait_for_timeout(500)
     legend = {c.lower() for c in page.locator(".tdi-legend [data-color]").evaluate_all(
         "rows => rows.map(r => r.getAttribute('data-color'))")}
     assert legend, "the legend lists its colours"
-    layer = view_model(prog, state_key(default_state(default_date(prog)))).layer
+    layer = view_model(prog, state_key(default_state(LAUNCH, tracking_until(prog)))).layer
     fills = {f[0]: layer["styles"][f[1]]["fillColor"].lower() for f in layer["features"]}
     box = _rect(page, ".tdi-map")
     shot = tmp_path / "map.png"
@@ -167,15 +173,24 @@ def test_every_sampled_territory_is_drawn_in_a_colour_of_the_legend(page, app_ur
 
 def test_the_legend_says_how_provenance_is_drawn_and_the_map_draws_it(page, app_url):
     page.set_viewport_size({"width": 1440, "height": 900})
-    _open(page, app_url)
+    _open(page, app_url + f"?date={LAUNCH}")
     patterns = page.locator(".tdi-legend [data-pattern]").evaluate_all(
         "rows => rows.map(r => [r.getAttribute('data-pattern'), r.innerText])")
-    assert ["plain", "hatch"] == [p for p, _ in patterns] and "Illustratif" in patterns[1][1]
-    hatched = page.evaluate("Array.from(document.querySelectorAll('path.tdi-illustrative'))"
-                            ".map(p => p.getAttribute('fill'))")
+    assert ["plain", "dots", "hatch"] == [p for p, _ in patterns]
+    assert "Inféré" in patterns[1][1] and "Illustratif" in patterns[2][1]
+
+    def fills(selector):
+        return page.evaluate(f"Array.from(document.querySelectorAll('{selector}')).map(p => p.getAttribute('fill'))")
+
+    hatched, dotted = fills("path.tdi-illustrative"), fills("path.tdi-inferred")
     assert hatched and all(f.startswith("url(#tdi-hatch-") for f in hatched)
-    assert page.evaluate("Array.from(document.querySelectorAll('path.leaflet-interactive:not(.tdi-illustrative)'))"
-                         ".every(p => p.getAttribute('fill').startsWith('#'))")
+    assert dotted and all(f.startswith("url(#tdi-dots-") for f in dotted)
+    plain = fills("path.tdi-territory:not(.tdi-illustrative):not(.tdi-inferred)")
+    assert plain and all(f.startswith("#") for f in plain)
+    # The latest version is all documented: no pattern, and none in the legend.
+    _open(page, app_url)
+    assert page.locator(".tdi-legend [data-pattern]").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-pattern'))") in ([], ["plain"])
 
 
 # --- a phone --------------------------------------------------------------------------------

@@ -421,6 +421,7 @@ def test_the_server_of_make_run_answers_the_downloads(served, small_programme):
 def test_the_page_buttons_and_the_routes_give_the_same_files(served, page, tmp_path):
     query = "date=2019-09-24&region=53&indicator=funding_eur"
     page.goto(served + "?" + query)
+    page.get_by_role("button", name="Télécharger ▾").click()  # the downloads' menu
     for label, fmt in (("Télécharger GeoJSON", "geojson"), ("Télécharger CSV", "csv"),
                        ("Télécharger GeoPackage", "gpkg"), ("Télécharger Excel", "xlsx"),
                        ("Télécharger Shapefile (zip)", "zip")):

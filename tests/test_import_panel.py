@@ -253,7 +253,7 @@ def test_an_upload_in_one_browser_is_a_private_preview_another_browser_never_see
         other = second.new_page()
         other.goto(url)
         other.locator(".tdi-legend").wait_for(timeout=90_000)
-        other.get_by_text("Jeu de données : « programme » (données embarquées").wait_for(timeout=90_000)
+        other.get_by_text("Données du programme fournies avec l'application").wait_for(timeout=90_000)
         assert other.get_by_text("Aperçu privé").count() == 0
         first.close()
         second.close()
