@@ -171,10 +171,11 @@ def build_programme(out_dir: Path = PROGRAMME_DIR, programme_dir: Path = PROGRAM
     snapshots, links = _identify(_early_snapshots(frame, levels, url["146"]), listed, population)
     _check_counts(snapshots, versions)
 
-    regions = {}
+    # A territory's région is that of its first code (TIrrnn: the piloting région).
+    regions = dict(zip(frame["id"], frame["region"]))
     for _, states in snapshots:
         for tid, state in states.items():
-            regions.setdefault(tid, state["official_code"][2:4] or frame.set_index("id").at[tid, "region"])
+            regions.setdefault(tid, state["official_code"][2:4])
     territories, states = tables.territory_tables(snapshots, regions)
     epci_size = communes.groupby("epci_siren").size()
     memberships = tables.membership_rows(snapshots, communes.set_index("insee_com")["epci_siren"], epci_size)
