@@ -34,7 +34,7 @@ from tdi_geo.programme import (
 
 #: Map indicators: key → French label, kind and unit. Defined once.
 INDICATORS: dict[str, dict] = {
-    "since": {"label": "Dans le programme depuis", "kind": "ordinal", "unit": ""},
+    "since": {"label": "Année d'entrée dans le programme", "kind": "ordinal", "unit": ""},
     "status": {"label": "Statut d'engagement", "kind": "categorical", "unit": ""},
     "funding_eur": {"label": "Financements mobilisés", "kind": "numeric", "unit": "€"},
     "funding_per_inhabitant": {"label": "Financements par habitant", "kind": "numeric", "unit": "€/hab."},

@@ -100,7 +100,7 @@ def test_region_53_geojson_is_byte_for_byte_the_page_download(embedded_app):
     prog = load_programme()
     status, headers, body = call(embedded_app, "/api/territoires.geojson", "region=53")
     assert status == 200
-    # The page opens the latest version on « Dans le programme depuis » (no status data after 2019).
+    # The page opens the latest version on « Année d'entrée dans le programme » (no status data after 2019).
     assert body == export.geojson_bytes(_page_view(prog, default_date(prog), regions=["53"], indicator="since"))
     assert headers["content-type"].startswith("application/geo+json")
     assert headers["content-disposition"] == (
