@@ -175,7 +175,7 @@ def _readme() -> str:
         "",
         "territoires.shp/.shx/.dbf/.prj/.cpg : les territoires (WGS84, EPSG:4326, texte en UTF-8).",
         "champs.csv : le nom complet (propriété du GeoJSON) de chaque champ dBase de 10 caractères au plus.",
-        "Les booléens sont écrits 1 (vrai) ou 0 (faux).",
+        "Les booléens sont écrits 1 (vrai) ou 0 (faux) ; vide : pas de donnée.",
         "",
         f"Un champ texte dBase contient au plus {DBF_TEXT_BYTES} octets. Les listes trop longues",
         "(EPCI membres, sources) y sont tronquées à l'élément près et finissent par",
@@ -215,7 +215,8 @@ def shapefile_zip_bytes(view: gpd.GeoDataFrame) -> bytes:
         if col == frame.geometry.name:
             continue
         if pd.api.types.is_bool_dtype(frame[col]):
-            frame[col] = frame[col].astype("int32")
+            # Nullable: a flag the data does not give (after the status data) stays empty, not 0.
+            frame[col] = frame[col].astype("Int32") if frame[col].isna().any() else frame[col].astype("int32")
         elif col in SIDE_TABLES:
             frame[col] = frame[col].fillna("").astype(str).map(lambda t, table=SIDE_TABLES[col]: _fit_list(t, table))
         elif frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):

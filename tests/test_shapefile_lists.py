@@ -112,3 +112,15 @@ def test_side_tables_neutralise_formulas_like_the_csv_download(national):
     tables = export_formats.side_tables(export.properties_frame(view))
     rows = list(csv.DictReader(io.StringIO(tables["sources.csv"].decode("utf-8-sig"))))
     assert [r["source"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "https://example.org/a"]
+
+
+def test_the_latest_version_without_status_data_exports_as_a_shapefile(tmp_path):
+    """No status after 2019: the flags are empty in the .dbf, not 0, and the file is written."""
+    import pyogrio
+
+    from tdi_geo.cli import main
+
+    out = tmp_path / "latest.zip"
+    assert main(["export", "--format", "zip", "-o", str(out)]) == 0
+    frame = pyogrio.read_dataframe(f"/vsizip/{out}/territoires.shp")
+    assert len(frame) == 183 and frame["fragile"].isna().all() and frame["projects"].isna().all()
