@@ -49,7 +49,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from app_panels.page_shell import FrenchPage  # lang="fr", Streamlit's strings in French, the page's CSS
+from app_panels.page_shell import FrenchPage, html_rewriting  # lang="fr", Streamlit's strings in French, the page's CSS
 from tdi_geo.http_downloads import download_routes
 from tdi_geo.http_encoding import accepts_gzip  # one reading of Accept-Encoding for every door
 from tdi_geo.ogc import routes as ogc_routes
@@ -201,37 +201,19 @@ class PreloadHints:
         if scope["type"] != "http" or scope.get("method") != "GET" or not self.links or not self.marker:
             await self.app(scope, receive, send)
             return
-        start: dict = {}
-        chunks: list[bytes] = []
+        def with_hints(body: bytes) -> bytes | None:
+            if self.marker not in body or b"</head>" not in body:
+                return None
+            links = self.links + (self.leaflet_links if self.leaflet_served else b"")
+            return body.replace(b"</head>", links + b"</head>", 1)
+
+        rewrite = html_rewriting(send, with_hints)
 
         async def hint(message):
-            # Only a plain HTML page is held back and rewritten; anything else streams through.
-            if message["type"] == "http.response.start":
-                if message.get("status") == 200 and scope.get("path", "").startswith(LEAFLET_PATH):
-                    self.leaflet_served = True
-                headers = message.get("headers", [])
-                is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
-                encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
-                if message.get("status") == 200 and is_html and not encoded:
-                    start.update(message)
-                    return
-            elif message["type"] == "http.response.body" and start:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = b"".join(chunks)
-                headers = start["headers"]
-                if self.marker in body and b"</head>" in body:
-                    links = self.links + (self.leaflet_links if self.leaflet_served else b"")
-                    body = body.replace(b"</head>", links + b"</head>", 1)
-                    # The validators described the page without the hints.
-                    drop = (b"content-length", b"etag", b"last-modified")
-                    headers = [(k, v) for k, v in headers if k.lower() not in drop]
-                    headers.append((b"content-length", str(len(body)).encode()))
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
-            await send(message)
+            if (message["type"] == "http.response.start" and message.get("status") == 200
+                    and scope.get("path", "").startswith(LEAFLET_PATH)):
+                self.leaflet_served = True
+            await rewrite(message)
 
         await self.app(scope, receive, hint)
 

@@ -196,28 +196,40 @@ class FrenchPage:
         if scope["type"] != "http" or scope.get("method") != "GET":
             await self.app(scope, receive, send)
             return
-        start: dict = {}
-        chunks: list[bytes] = []
+        await self.app(scope, receive, html_rewriting(send, french_page))
 
-        async def rewrite(message):
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", [])
-                is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
-                encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
-                if message.get("status") == 200 and is_html and not encoded:
-                    start.update(message)
-                    return
-            elif message["type"] == "http.response.body" and start:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                body = french_page(b"".join(chunks))
-                drop = (b"content-length", b"etag", b"last-modified")
-                headers = [(k, v) for k, v in start["headers"] if k.lower() not in drop]
-                headers.append((b"content-length", str(len(body)).encode()))
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+
+def html_rewriting(send, transform):
+    """An ASGI ``send`` that holds back a complete, uncompressed 200 ``text/html`` answer and sends
+    ``transform(body)`` instead (``None``: the body unchanged); anything else streams through.
+
+    A changed body gets its new length and loses its validators (they described the page before).
+    """
+    start: dict = {}
+    chunks: list[bytes] = []
+
+    async def rewrite(message):
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+            encoded = any(k.lower() == b"content-encoding" for k, _ in headers)
+            if message.get("status") == 200 and is_html and not encoded:
+                start.update(message)
                 return
-            await send(message)
+        elif message["type"] == "http.response.body" and start:
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body, headers = b"".join(chunks), start["headers"]
+            changed = transform(body)
+            if changed is not None:
+                body = changed
+                drop = (b"content-length", b"etag", b"last-modified")
+                headers = [(k, v) for k, v in headers if k.lower() not in drop]
+                headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send(message)
 
-        await self.app(scope, receive, rewrite)
+    return rewrite
